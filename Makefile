@@ -1,0 +1,37 @@
+# Everything a newcomer needs: `make demo` and `make test` each install what they use first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+
+.PHONY: demo test bench install install-test clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# The project with TensorFlow, to read the shards back.
+$(VENV)/.installed: setup.py | $(PY)
+	$(PIP) install --quiet -e ".[tf]"
+	touch $@
+
+# The project with everything the tests use (pytest, TensorFlow, the GCS emulator).
+$(VENV)/.installed-test: setup.py | $(PY)
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+demo: install
+	$(VENV)/bin/image2tfrecord convert launch/demo.yaml --overwrite
+	$(PY) examples/read_back.py out/demo
+
+test: install-test
+	$(PY) -m pytest -q tests
+
+bench: install-test
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

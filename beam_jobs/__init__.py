@@ -1,0 +1,1 @@
+"""image2tfrecord jobs: the config, the pipelines and the command line."""

@@ -1,0 +1,285 @@
+"""The job's one typed, validated, frozen config: launch YAML + `--set key=value` overrides.
+
+The YAML is read with a safe loader, overrides are applied in order before validation,
+and every problem is reported as one line naming the dotted key.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from transforms.geometry import ResizeSpec
+from transforms.image_ops import ImageSpec
+from transforms.listing import DEFAULT_EXTENSIONS, is_remote
+
+_SPLIT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
+
+
+class ConfigError(ValueError):
+    """A launch config that cannot run; the message is one line per problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _local_path(path: str) -> str:
+    return path if is_remote(path) else os.path.abspath(os.path.expanduser(path))
+
+
+class InputConfig(_Section):
+    """Where the images are and how their labels and splits are given."""
+
+    path: str
+    layout: Literal["auto", "flat", "class_folders", "split_class_folders", "listing"] = "auto"
+    extensions: Tuple[str, ...] = DEFAULT_EXTENSIONS
+
+    @field_validator("path")
+    @classmethod
+    def check_expand(cls, value: str) -> str:
+        return _local_path(value)
+
+    @field_validator("extensions")
+    @classmethod
+    def check_dotted(cls, value: Tuple[str, ...]) -> Tuple[str, ...]:
+        return tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in value)
+
+
+class ResizeConfig(_Section):
+    """`image.resize`: the mode and the sizes it needs."""
+
+    mode: Literal["none", "exact", "fit", "fill", "pad", "shorter_side", "longer_side"] = "none"
+    width: Optional[int] = Field(default=None, ge=1, le=65535)
+    height: Optional[int] = Field(default=None, ge=1, le=65535)
+    size: Optional[int] = Field(default=None, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def check_sizes(self) -> "ResizeConfig":
+        if self.mode in ("exact", "fit", "fill", "pad"):
+            for name in ("width", "height"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"[{name}] is needed by mode {self.mode}")
+        if self.mode in ("shorter_side", "longer_side") and self.size is None:
+            raise ValueError(f"[size] is needed by mode {self.mode}")
+        return self
+
+
+class ImageConfig(_Section):
+    """How each image is decoded, normalised, resized and encoded."""
+
+    resize: ResizeConfig = ResizeConfig()
+    upscale: bool = True
+    format: Literal["jpeg", "png", "webp", "raw", "original"] = "jpeg"
+    quality: int = Field(default=90, ge=1, le=100)
+    channels: Literal[1, 3, 4] = 3
+    alpha_background: Union[str, Tuple[int, int, int]] = "white"
+    max_pixels: int = Field(default=100_000_000, ge=1, le=178_956_970)
+    allow_truncated: bool = False
+    resample: Literal["nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"] = "bicubic"
+
+    @field_validator("alpha_background")
+    @classmethod
+    def check_colour(cls, value: Union[str, Tuple[int, int, int]]) -> Tuple[int, int, int]:
+        if isinstance(value, tuple):
+            rgb = value
+        elif value.lower() in _COLOURS:
+            rgb = _COLOURS[value.lower()]
+        elif re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            rgb = tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
+        else:
+            raise ValueError(f"{value!r} is not a colour (a name, #rrggbb or [r, g, b])")
+        if not all(0 <= c <= 255 for c in rgb):
+            raise ValueError(f"{list(rgb)} has a component outside 0-255")
+        return tuple(rgb)
+
+    @model_validator(mode="after")
+    def check_consistent(self) -> "ImageConfig":
+        if self.format == "original" and self.resize.mode != "none":
+            raise ValueError("[resize.mode] must be none with format original, which keeps the source bytes")
+        if self.format == "jpeg" and self.channels == 4:
+            raise ValueError("[channels] 4 needs format png, webp or raw (jpeg holds no alpha)")
+        if self.format == "webp" and self.channels == 1:
+            raise ValueError("[channels] 1 needs format jpeg, png or raw (webp holds no grey)")
+        return self
+
+    def spec(self) -> ImageSpec:
+        r = self.resize
+        return ImageSpec(
+            resize=ResizeSpec(r.mode, r.width, r.height, r.size, self.upscale),
+            format=self.format, quality=self.quality, channels=self.channels,
+            alpha_background=self.alpha_background, max_pixels=self.max_pixels,
+            allow_truncated=self.allow_truncated, resample=self.resample,
+        )
+
+
+class OutputConfig(_Section):
+    """Where the shards go and how they are cut."""
+
+    path: str
+    shards: Union[Literal["auto"], int] = "auto"
+    shard_size_mb: int = Field(default=128, ge=1)
+    compression: Literal["none", "gzip"] = "none"
+    sink: Literal["shards", "beam"] = "shards"
+    threads: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("path")
+    @classmethod
+    def check_expand(cls, value: str) -> str:
+        return _local_path(value)
+
+    @field_validator("shards")
+    @classmethod
+    def check_positive(cls, value: Union[str, int]) -> Union[str, int]:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be a positive number or auto")
+        return value
+
+
+class ErrorsConfig(_Section):
+    """How many failed inputs a job may have and still succeed."""
+
+    max_failed_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
+
+
+class DataflowConfig(_Section):
+    """Dataflow settings, used when `runner: dataflow`."""
+
+    project: Optional[str] = None
+    region: Optional[str] = None
+    temp_location: Optional[str] = None
+    staging_location: Optional[str] = None
+    machine_type: Optional[str] = None
+    max_workers: Optional[int] = Field(default=None, ge=1)
+    service_account: Optional[str] = None
+    network: Optional[str] = None
+    subnetwork: Optional[str] = None
+    worker_image: Optional[str] = None
+    job_name: Optional[str] = None
+
+
+class JobConfig(_Section):
+    """The whole conversion job."""
+
+    input: InputConfig
+    output: OutputConfig
+    splits: Dict[str, float] = Field(default_factory=lambda: {"train": 1.0})
+    image: ImageConfig = ImageConfig()
+    errors: ErrorsConfig = ErrorsConfig()
+    runner: Literal["direct", "dataflow"] = "direct"
+    dataflow: DataflowConfig = DataflowConfig()
+    pipeline_options: Dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("splits")
+    @classmethod
+    def check_fractions(cls, value: Dict[str, float]) -> Dict[str, float]:
+        if not value:
+            raise ValueError("name at least one split")
+        for name, fraction in value.items():
+            if not _SPLIT_NAME.match(name):
+                raise ValueError(f"split name {name!r} must be letters, digits or _")
+            if not 0 < fraction <= 1:
+                raise ValueError(f"fraction of {name} must be in (0, 1], got {fraction}")
+        if abs(sum(value.values()) - 1.0) > 1e-6:
+            raise ValueError(f"fractions must add up to 1, they add up to {sum(value.values()):g}")
+        return value
+
+    @property
+    def split_fractions(self) -> Tuple[Tuple[str, float], ...]:
+        return tuple(self.splits.items())
+
+
+# --- loading -------------------------------------------------------------------------
+
+def parse_override(text: str) -> Tuple[List[str], Any]:
+    """`dotted.key=value` with the value read as a YAML scalar."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"config error: --set {text!r}: expected dotted.key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config error: --set {key}: value is not YAML ({exc.problem})") from None
+    if value is None and raw.strip().startswith("#"):
+        value = raw.strip()  # "#rrggbb" is a colour here, not a YAML comment
+    return key.strip().split("."), value
+
+
+def apply_override(tree: Dict[str, Any], dotted: Sequence[str], value: Any) -> None:
+    node = tree
+    for depth, part in enumerate(dotted[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"config error: --set {'.'.join(dotted)}: "
+                              f"{'.'.join(dotted[:depth + 1])} is not a section")
+        node = child
+    node[dotted[-1]] = value
+
+
+_TYPE_PARTS = ("str", "int", "float", "bool", "tuple", "list", "dict", "function-", "literal[", "union[")
+
+
+def _location(error: Dict[str, Any]) -> str:
+    """The dotted key of a pydantic error, without the union-member parts it adds."""
+    return ".".join(str(p) for p in error["loc"] if not str(p).startswith(_TYPE_PARTS))
+
+
+def _describe(error: Dict[str, Any]) -> str:
+    location = _location(error)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{location}: unknown key"
+    if kind == "missing":
+        return f"{location}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    keyed = re.match(r"^\[([\w.]+)\] (.*)$", message)
+    if keyed:  # a check across keys names the key it is about
+        location, message = f"{location}.{keyed.group(1)}".lstrip("."), keyed.group(2)
+    given = error.get("input")
+    if kind.startswith(("literal", "int", "float", "bool", "string", "greater", "less", "dict", "tuple")):
+        message += f" (got {given!r})"
+    return f"{location}: {message}" if location else message
+
+
+def validate(tree: Dict[str, Any]) -> JobConfig:
+    """A JobConfig from a plain dict, or a ConfigError with a line per problem."""
+    try:
+        return JobConfig.model_validate(tree)
+    except ValidationError as exc:
+        seen, lines = set(), []
+        for error in exc.errors():
+            if _location(error) in seen:  # a union reports each member; the first says enough
+                continue
+            seen.add(_location(error))
+            lines.append("config error: " + _describe(error))
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_config(path: Optional[str], overrides: Sequence[str] = ()) -> JobConfig:
+    """Read the launch YAML (safe loader), apply `--set` overrides in order, validate."""
+    tree: Dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                loaded = yaml.safe_load(handle)
+        except OSError as exc:
+            raise ConfigError(f"config error: cannot read {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"config error: {path}{where} is not valid YAML") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config error: {path} must hold a mapping of keys")
+        tree = loaded or {}
+    for text in overrides:
+        apply_override(tree, *parse_override(text))
+    return validate(tree)
+
+
+def config_as_dict(cfg: JobConfig) -> Dict[str, Any]:
+    """The resolved config as plain JSON-able data (for the manifest)."""
+    return cfg.model_dump(mode="json")

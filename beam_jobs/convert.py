@@ -1,0 +1,101 @@
+"""The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
+from __future__ import annotations
+
+import json
+import uuid
+from importlib import metadata
+from typing import Callable, Dict, Optional
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from beam_jobs.config import ConfigError, JobConfig, config_as_dict
+from beam_jobs.inputs import resolve_input
+from beam_jobs.runner import make_runner, pipeline_options
+from transforms.finalize import MANIFEST, Finalize, OutputSettings, WriteFailures
+from transforms.list_images import InputPlan, ListImages
+from transforms.metadata import CountAll, ExtraKinds, LabelIds
+from transforms.write_shards import ShardSettings, WriteShards
+
+TEMP_PREFIX = ".image2tfrecord-tmp-"
+
+
+def versions() -> Dict[str, str]:
+    """Versions of what made the shards, for the manifest."""
+    out = {}
+    for name in ("image2tfrecord", "apache-beam", "pillow"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def shard_settings(cfg: JobConfig, temp_dir: str) -> ShardSettings:
+    out = cfg.output
+    return ShardSettings(
+        temp_dir=temp_dir, image=cfg.image.spec(),
+        shards=None if out.shards == "auto" else out.shards,
+        target_bytes=out.shard_size_mb * 1024 * 1024,
+        compression=out.compression, threads=out.threads,
+    )
+
+
+def build_pipeline(p: beam.Pipeline, cfg: JobConfig, plan: InputPlan, temp_dir: str) -> beam.PCollection:
+    """Wire the job; it reads as its table of contents."""
+    listed = p | "ListImages" >> ListImages(plan, cfg.split_fractions)
+    refs = listed.refs
+    # -> ImageRef(key, uri, label, split, extra)
+    labels = refs | "LabelIds" >> LabelIds()
+    kinds = refs | "ExtraKinds" >> ExtraKinds()
+    num_listed = (refs, listed.failures) | "CountListed" >> CountAll()
+    shards, shard_failures = refs | "WriteShards" >> WriteShards(shard_settings(cfg, temp_dir), labels, kinds)
+    # -> ShardResult(split, index, num_shards, temp_path, num_examples, num_bytes)
+    failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
+    # -> Failure(uri, stage, error)
+    failure_files = failures | "WriteFailures" >> WriteFailures(temp_dir)
+    settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions())
+    return p | "Finalize" >> Finalize(settings, shards, failure_files, labels, kinds, num_listed)
+
+
+def check_output(path: str, overwrite: bool) -> None:
+    """Refuse a non-empty output unless --overwrite; nothing is deleted here."""
+    found = FileSystems.match([f"{path}/**"], limits=[1])[0].metadata_list
+    if found and not overwrite:
+        raise ConfigError(f"output.path: {path} is not empty (holds {found[0].path}); "
+                          "pass --overwrite to replace its dataset")
+
+
+def run_convert(cfg: JobConfig, overwrite: bool = False,
+                say: Callable[[str], None] = print) -> Optional[dict]:
+    """Run the conversion to the end; return the manifest (None when the runner does not wait)."""
+    plan = resolve_input(cfg.input)
+    say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
+    check_output(cfg.output.path, overwrite)
+    temp_dir = f"{cfg.output.path}/{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
+    options = pipeline_options(cfg)
+    pipeline = beam.Pipeline(runner=make_runner(cfg, options), options=options)
+    build_pipeline(pipeline, cfg, plan, temp_dir)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return read_manifest(cfg.output.path)
+
+
+def read_manifest(path: str) -> dict:
+    with FileSystems.open(f"{path}/{MANIFEST}") as handle:
+        return json.loads(handle.read().decode("utf-8"))
+
+
+def summary_lines(manifest: dict, path: str) -> list:
+    """The end-of-run summary: what was written, what failed and why."""
+    lines = [f"wrote {manifest['num_examples']} of {manifest['num_listed']} images to {path}"]
+    for split, entry in manifest["splits"].items():
+        lines.append(f"  {split}: {entry['num_examples']} records in {entry['num_shards']} shards, "
+                     f"{entry['num_bytes'] / 1e6:.1f} MB")
+    if manifest["labels"]:
+        lines.append(f"  labels: {len(manifest['labels'])} classes in labels.txt")
+    if manifest["num_failed"]:
+        lines.append(f"  failed: {manifest['num_failed']} (listed in failures.jsonl)")
+        for reason, count in manifest["failures_by_reason"].items():
+            lines.append(f"    {count:6d}  {reason}")
+    return lines

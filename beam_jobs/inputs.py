@@ -1,0 +1,51 @@
+"""Resolving `input.*` before the pipeline is built: what kind of input, which layout, and why."""
+from __future__ import annotations
+
+from apache_beam.io.filesystems import FileSystems
+
+from beam_jobs.config import ConfigError, InputConfig
+from transforms.list_images import InputPlan
+from transforms.listing import (
+    detect_layout, dirname, has_image_extension, is_glob, is_listing_file, is_remote, relative_to,
+)
+
+PROBE_FILES = 1000  # files looked at to tell the layout apart
+
+
+def _glob_root(pattern: str) -> str:
+    head = pattern
+    for char in "*?[":
+        head = head.split(char, 1)[0]
+    return dirname(head) if not head.endswith("/") else head.rstrip("/")
+
+
+def resolve_input(cfg: InputConfig) -> InputPlan:
+    """Pick folder, glob or listing and the layout; raise ConfigError naming the key."""
+    path = cfg.path
+    if is_listing_file(path) and not is_glob(path):
+        if cfg.layout not in ("auto", "listing"):
+            raise ConfigError(f"config error: input.layout: {cfg.layout} needs a folder, "
+                              f"but input.path is a listing file ({path})")
+        if not FileSystems.exists(path):
+            raise ConfigError(f"config error: input.path: listing file {path} does not exist")
+        return InputPlan("listing", path, dirname(path), "listing", cfg.extensions,
+                         f"input.path is a {path.rsplit('.', 1)[-1]} listing")
+    if cfg.layout == "listing":
+        raise ConfigError(f"config error: input.layout: listing needs a .txt, .csv or .jsonl file, got {path}")
+    if is_glob(path):
+        root = _glob_root(path)
+        layout = "flat" if cfg.layout == "auto" else cfg.layout
+        return InputPlan("glob", path, root, layout, cfg.extensions, "input.path is a glob")
+    root = path.rstrip("/")
+    if not is_remote(root) and not FileSystems.exists(root):
+        raise ConfigError(f"config error: input.path: {root} does not exist")
+    pattern = f"{root}/**"
+    found = FileSystems.match([pattern], limits=[PROBE_FILES * 4])[0].metadata_list
+    sample = [relative_to(root, m.path) for m in found if has_image_extension(m.path, cfg.extensions)]
+    if not sample:
+        raise ConfigError(f"config error: input.path: no image files under {root} "
+                          f"(looked for {', '.join(cfg.extensions) or 'any file'})")
+    if cfg.layout != "auto":
+        return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout")
+    layout, reason = detect_layout(sample[:PROBE_FILES])
+    return InputPlan("folder", pattern, root, layout, cfg.extensions, reason)

@@ -1,0 +1,47 @@
+"""Pipeline options and the runner, picked from the config.
+
+The local runner is Beam's FnApiRunner, built as the DirectRunner builds it but without
+its first attempt at the Prism runner, which downloads a binary (and waits on a network
+that may not be there).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+from apache_beam.runners.runner import PipelineRunner
+
+from beam_jobs.config import JobConfig
+
+LOCAL_DEFAULTS: Dict[str, Any] = {
+    "direct_num_workers": 0,  # every local core
+    "direct_running_mode": "multi_threading",
+}
+
+
+def pipeline_options(cfg: JobConfig) -> PipelineOptions:
+    """Beam options: the config's `pipeline_options` over the runner's defaults."""
+    values: Dict[str, Any] = {}
+    if cfg.runner == "direct":
+        values.update(LOCAL_DEFAULTS)
+    values.update(cfg.pipeline_options)
+    return PipelineOptions.from_dictionary(values)
+
+
+def local_runner(options: PipelineOptions) -> PipelineRunner:
+    """The FnApiRunner with the pipeline options provisioned to its workers."""
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+    return fn_runner.FnApiRunner(provision_info=info)
+
+
+def make_runner(cfg: JobConfig, options: PipelineOptions) -> PipelineRunner:
+    if cfg.runner == "direct":
+        options.view_as(DirectOptions)  # validated by the FnApiRunner
+        return local_runner(options)
+    from apache_beam.runners.dataflow.dataflow_runner import DataflowRunner
+    return DataflowRunner()

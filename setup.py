@@ -1,0 +1,25 @@
+"""image2tfrecord: an Apache Beam job that turns image datasets into sharded TFRecords."""
+from setuptools import setup
+
+setup(
+    name="image2tfrecord",
+    version="0.1.0",
+    description="Convert image datasets into sharded TFRecord files of tf.train.Example with Apache Beam.",
+    packages=["beam_jobs", "transforms"],
+    python_requires=">=3.10",
+    # What a conversion worker needs. TensorFlow is not among them: records are built
+    # without it (see transforms/examples.py); it is for reading back and for tests.
+    install_requires=[
+        "apache-beam[gcp]>=2.60",
+        "pillow>=10.1",
+        "numpy>=1.24",
+        "pyyaml>=6.0",
+        "pydantic>=2.5",
+        "google-cloud-storage>=2.10",
+    ],
+    extras_require={
+        "tf": ["tensorflow-cpu>=2.15"],
+        "test": ["tensorflow-cpu>=2.15", "pytest>=8", "gcp-storage-emulator>=2024.8.3"],
+    },
+    entry_points={"console_scripts": ["image2tfrecord=beam_jobs.cli:main"]},
+)

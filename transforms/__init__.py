@@ -1,0 +1,1 @@
+"""Image and Example code (pure) and the Beam transforms built over it."""

@@ -1,0 +1,165 @@
+"""Finalize: shards moved into place, failures.jsonl, labels.txt and manifest.json written.
+
+Runs once, after every shard and the failures are written (they arrive as side inputs),
+so a reader never sees a half-written dataset under its final names.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import io
+import json
+import re
+import shutil
+from typing import Any, Dict, Iterator, List, Mapping
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.examples import feature_spec
+from transforms.listing import is_remote, labels_lines
+from transforms.write_shards import ShardResult
+
+MANIFEST = "manifest.json"
+LABELS = "labels.txt"
+FAILURES_FILE = "failures.jsonl"
+SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+-\d{5}-of-\d{5}\.tfrecord(\.gz)?$")
+MANIFEST_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSettings:
+    """Where the finished dataset goes, and what the manifest records about how it was made."""
+
+    path: str
+    temp_dir: str
+    config: Mapping[str, Any]
+    versions: Mapping[str, str]
+
+
+def _write_text(path: str, text: str) -> None:
+    with FileSystems.create(path, mime_type="text/plain",
+                            compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def _existing_shards(path: str) -> List[str]:
+    matched = FileSystems.match([f"{path}/*"])[0].metadata_list
+    return [m.path for m in matched if SHARD_PATTERN.match(m.path.rsplit("/", 1)[-1])]
+
+
+def remove_tree(path: str) -> None:
+    """Delete a folder and all below it (on object stores: every object under the prefix)."""
+    if not is_remote(path):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    found = FileSystems.match([f"{path.rstrip('/')}/**"])[0].metadata_list
+    if found:
+        FileSystems.delete([m.path for m in found])
+
+
+def split_summary(results: List[ShardResult]) -> Dict[str, Dict[str, Any]]:
+    """Per split: its example count and its shards in order."""
+    splits: Dict[str, Dict[str, Any]] = {}
+    for result in sorted(results, key=lambda r: (r.split, r.index)):
+        entry = splits.setdefault(result.split, {"num_examples": 0, "num_shards": result.num_shards,
+                                                 "num_bytes": 0, "shards": []})
+        entry["num_examples"] += result.num_examples
+        entry["num_bytes"] += result.num_bytes
+        entry["shards"].append({"file": result.file_name, "num_examples": result.num_examples})
+    return splits
+
+
+class _FinalizeFn(beam.DoFn):
+    def __init__(self, settings: OutputSettings) -> None:
+        self._settings = settings
+
+    def process(self, _: Any, results: List[ShardResult], failure_files: List[str],
+                labels: Mapping[str, int], kinds: Mapping[str, str], listed: int) -> Iterator[dict]:
+        s = self._settings
+        final = {f"{s.path}/{r.file_name}" for r in results}
+        stale = [p for p in _existing_shards(s.path) if p not in final]
+        if stale:  # only reachable with --overwrite: shards of an earlier run
+            FileSystems.delete(stale)
+        if results:
+            FileSystems.rename([r.temp_path for r in results], [f"{s.path}/{r.file_name}" for r in results])
+        reasons = self._collect_failures(sorted(failure_files))
+        _write_text(f"{s.path}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(labels)))
+        manifest = self._manifest(results, reasons, labels, kinds, listed)
+        _write_text(f"{s.path}/{MANIFEST}", json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        remove_tree(s.temp_dir)
+        yield manifest
+
+    def _collect_failures(self, files: List[str]) -> Dict[str, int]:
+        """Concatenate the failure files into failures.jsonl; count failures per reason."""
+        reasons: Dict[str, int] = collections.Counter()
+        path = f"{self._settings.path}/{FAILURES_FILE}"
+        with FileSystems.create(path, mime_type="application/x-ndjson",
+                                compression_type=CompressionTypes.UNCOMPRESSED) as out:
+            for name in files:
+                with FileSystems.open(name, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                    for line in io.TextIOWrapper(handle, encoding="utf-8"):
+                        if not line.strip():
+                            continue
+                        failure = json.loads(line)
+                        reasons[f"{failure['stage']}: {failure['error'].split(':', 1)[0]}"] += 1
+                        out.write(line.encode("utf-8"))
+        return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def _manifest(self, results: List[ShardResult], reasons: Mapping[str, int],
+                  labels: Mapping[str, int], kinds: Mapping[str, str], listed: int) -> Dict[str, Any]:
+        splits = split_summary(results)
+        examples = sum(split["num_examples"] for split in splits.values())
+        failed = sum(reasons.values())
+        return {
+            "format_version": MANIFEST_VERSION,
+            "splits": splits,
+            "num_examples": examples,
+            "num_failed": failed,
+            "num_listed": listed,
+            "accounted": examples + failed == listed,
+            "failures_by_reason": dict(reasons),
+            "labels": labels_lines(labels),
+            "features": feature_spec(kinds, bool(labels)),
+            "config": dict(self._settings.config),
+            "versions": dict(self._settings.versions),
+        }
+
+
+class Finalize(beam.PTransform):
+    """Once everything is written: rename shards, write failures, labels and the manifest."""
+
+    def __init__(self, settings: OutputSettings, shards: beam.PCollection, failure_files: beam.PCollection,
+                 labels: beam.PCollection, kinds: beam.PCollection, listed: beam.PCollection) -> None:
+        super().__init__()
+        self._settings = settings
+        self._inputs = (shards, failure_files, labels, kinds, listed)
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        shards, failure_files, labels, kinds, listed = self._inputs
+        return (
+            pbegin
+            | "Once" >> beam.Create([None])
+            | "WriteManifest" >> beam.ParDo(
+                _FinalizeFn(self._settings),
+                beam.pvalue.AsList(shards), beam.pvalue.AsList(failure_files),
+                beam.pvalue.AsSingleton(labels), beam.pvalue.AsSingleton(kinds),
+                beam.pvalue.AsSingleton(listed))
+        )
+
+
+class WriteFailures(beam.PTransform):
+    """Failures -> JSON lines in temp files; the output is their names (Finalize joins them)."""
+
+    def __init__(self, temp_dir: str) -> None:
+        super().__init__()
+        self._temp_dir = temp_dir
+
+    def expand(self, failures: beam.PCollection) -> beam.PCollection:
+        return (
+            failures
+            | "ToJson" >> beam.Map(lambda f: json.dumps(f.to_json(), sort_keys=True))
+            | "WriteJsonLines" >> beam.io.WriteToText(
+                f"{self._temp_dir}/failures", file_name_suffix=".jsonl")
+        )

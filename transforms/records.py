@@ -1,0 +1,48 @@
+"""One ImageRef to one serialized record (or one Failure): read, convert, build the Example."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Optional, Union
+
+from transforms.examples import build_example
+from transforms.image_ops import ImageSpec, StageError, convert
+from transforms.read import read_bytes
+from transforms.types import STAGE_ENCODE, STAGE_READ, ConvertedImage, Failure, ImageRef
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordSettings:
+    """What turning a ref into a record needs: the image spec, the label ids, the extra kinds."""
+
+    image: ImageSpec
+    labels: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    kinds: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure]:
+    """Read and convert one image; every error becomes a Failure with its stage."""
+    try:
+        data = read_bytes(ref.uri)
+    except Exception as exc:  # noqa: BLE001 - a read error fails this input only
+        return Failure.from_exception(ref.uri, STAGE_READ, exc)
+    try:
+        result = convert(data, spec)
+    except StageError as exc:
+        return Failure.from_exception(ref.uri, exc.stage, exc.cause)
+    return ConvertedImage(ref, result.encoded, result.format, result.height, result.width,
+                          result.channels, result.sha256)
+
+
+def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
+    return None if ref.label is None else labels.get(ref.label)
+
+
+def record_for(ref: ImageRef, settings: RecordSettings) -> Union[bytes, Failure]:
+    """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
+    converted = convert_ref(ref, settings.image)
+    if isinstance(converted, Failure):
+        return converted
+    try:
+        return build_example(converted, label_id(ref, settings.labels), settings.kinds)
+    except Exception as exc:  # noqa: BLE001
+        return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)

@@ -1,0 +1,193 @@
+"""WriteShards: ImageRefs -> TFRecord shards, converting each shard's images as it writes.
+
+Only the small ImageRefs are grouped (by hash bucket to rank them, then by shard), never
+the encoded images: memory stays flat on the local runner and nothing heavy is shuffled
+on Dataflow. One DoFn call per shard converts its images in hash order, with a few
+threads, and streams the records into a temp file that Finalize renames into place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import uuid
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.tfrecordio import _TFRecordUtil
+from apache_beam.metrics import Metrics
+
+from transforms.image_ops import ImageSpec
+from transforms.parallel import ordered_map
+from transforms.records import RecordSettings, record_for
+from transforms.sharding import SplitPlan, bucket_of, order_hash, plan_shards, shard_file_name
+from transforms.types import STAGE_LIST, STAGES, Failure, ImageRef
+
+FAILURES = "failures"
+SAMPLE_SIZE = 64  # images converted up front to size `output.shards: auto`
+_NAMESPACE = "image2tfrecord"
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardSettings:
+    """How shards are cut and written."""
+
+    temp_dir: str
+    image: ImageSpec
+    shards: Optional[int] = None  # None: about `target_bytes` per shard
+    target_bytes: int = 128 * 1024 * 1024
+    compression: str = "none"
+    threads: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardResult:
+    """One shard written to its temp file."""
+
+    split: str
+    index: int
+    num_shards: int
+    temp_path: str
+    num_examples: int
+    num_bytes: int
+
+    @property
+    def file_name(self) -> str:
+        return self.temp_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def ref_order(ref: ImageRef) -> Tuple[int, str, str]:
+    """Hash order; ties (duplicated keys) broken by the whole ref, so reruns agree."""
+    return (order_hash(ref.key), ref.key, repr(ref))
+
+
+def write_record(handle, record: bytes) -> None:
+    """TFRecord framing (length, masked CRC32C of both), as Beam's own TFRecord sink writes it."""
+    _TFRecordUtil.write_record(handle, record)
+
+
+def mean_record_bytes(sample: List[ImageRef], image: ImageSpec) -> Optional[float]:
+    """The mean framed size of the records a sample of refs turns into (None if none convert)."""
+    sizes = [len(r) + 16 for r in (record_for(ref, RecordSettings(image)) for ref in sample)
+             if isinstance(r, bytes)]
+    return sum(sizes) / len(sizes) if sizes else None
+
+
+class _AssignShardsFn(beam.DoFn):
+    """((split, bucket), refs) -> ((split, shard, num_shards), ref), duplicates to failures."""
+
+    def __init__(self) -> None:
+        self._duplicates = Metrics.counter(_NAMESPACE, "images_failed_list")
+
+    def process(self, element: Tuple[Tuple[str, int], Iterable[ImageRef]],
+                plans: Mapping[str, SplitPlan]) -> Iterator:
+        (split, bucket), refs = element
+        plan = plans[split]
+        previous: Optional[str] = None
+        for index, ref in enumerate(sorted(refs, key=ref_order)):
+            if ref.key == previous:
+                self._duplicates.inc()
+                yield beam.pvalue.TaggedOutput(FAILURES, Failure(
+                    ref.uri, STAGE_LIST, f"DuplicateKey: {ref.key!r} is listed more than once"))
+                continue
+            previous = ref.key
+            yield (split, plan.shard_of(bucket, index), plan.num_shards), ref
+
+
+class _WriteShardFn(beam.DoFn):
+    """((split, shard, n), refs) -> a temp TFRecord file and its ShardResult; failures aside."""
+
+    def __init__(self, settings: ShardSettings) -> None:
+        self._settings = settings
+        self._converted = Metrics.counter(_NAMESPACE, "images_converted")
+        self._bytes = Metrics.counter(_NAMESPACE, "bytes_written")
+        self._failed = {stage: Metrics.counter(_NAMESPACE, f"images_failed_{stage}") for stage in STAGES}
+
+    def process(self, element: Tuple[Tuple[str, int, int], Iterable[ImageRef]],
+                labels: Mapping[str, int], kinds: Mapping[str, str]) -> Iterator:
+        (split, index, num_shards), refs = element
+        s = self._settings
+        name = shard_file_name(split, index, num_shards, s.compression)
+        temp_path = f"{s.temp_dir}/{name}.{uuid.uuid4().hex}"
+        convert = functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
+        compression = CompressionTypes.GZIP if s.compression == "gzip" else CompressionTypes.UNCOMPRESSED
+        count = size = 0
+        with FileSystems.create(temp_path, compression_type=compression) as handle:
+            for _, record in ordered_map(convert, sorted(refs, key=ref_order), s.threads):
+                if isinstance(record, Failure):
+                    self._failed[record.stage].inc()
+                    yield beam.pvalue.TaggedOutput(FAILURES, record)
+                    continue
+                write_record(handle, record)
+                count += 1
+                size += len(record) + 16
+        self._converted.inc(count)
+        self._bytes.inc(size)
+        yield ShardResult(split, index, num_shards, temp_path, count, size)
+
+
+def _key_by_bucket(ref: ImageRef) -> Tuple[Tuple[str, int], ImageRef]:
+    return (ref.split, bucket_of(ref.key)), ref
+
+
+def _plan(counts: Dict[Tuple[str, int], int], record_bytes: Optional[float],
+          settings: ShardSettings) -> Dict[str, SplitPlan]:
+    return plan_shards(counts, settings.shards, record_bytes, settings.target_bytes)
+
+
+class WriteShards(beam.PTransform):
+    """ImageRefs -> ShardResults (main) and Failures (`failures`).
+
+    `labels` and `kinds` are singleton PCollections: the class-name -> id map and the
+    kinds of the listing's extra fields.
+    """
+
+    def __init__(self, settings: ShardSettings, labels: beam.PCollection,
+                 kinds: beam.PCollection) -> None:
+        super().__init__()
+        self._settings = settings
+        self._labels = labels
+        self._kinds = kinds
+
+    def expand(self, refs: beam.PCollection) -> Tuple[beam.PCollection, beam.PCollection]:
+        s = self._settings
+        keyed = refs | "KeyByBucket" >> beam.Map(_key_by_bucket)
+        # -> ((split, bucket), ImageRef)
+        counts = (
+            keyed
+            | "CountPerBucket" >> beam.combiners.Count.PerKey()
+            | "BucketCounts" >> beam.combiners.ToDict()
+        )
+        record_bytes = self._record_bytes(refs)
+        plans = counts | "PlanShards" >> beam.Map(
+            _plan, beam.pvalue.AsSingleton(record_bytes), s)
+        # -> {split: SplitPlan}
+        assigned = (
+            keyed
+            | "GroupBuckets" >> beam.GroupByKey()
+            | "AssignShards" >> beam.ParDo(_AssignShardsFn(), beam.pvalue.AsSingleton(plans))
+            .with_outputs(FAILURES, main="assigned")
+        )
+        # -> ((split, shard, num_shards), ImageRef)
+        written = (
+            assigned.assigned
+            | "GroupShards" >> beam.GroupByKey()
+            | "ConvertAndWrite" >> beam.ParDo(
+                _WriteShardFn(s), beam.pvalue.AsSingleton(self._labels),
+                beam.pvalue.AsSingleton(self._kinds)).with_outputs(FAILURES, main="shards")
+        )
+        # -> ShardResult
+        failures = (assigned.failures, written.failures) | "ShardFailures" >> beam.Flatten()
+        return written.shards, failures
+
+    def _record_bytes(self, refs: beam.PCollection) -> beam.PCollection:
+        """Mean record size from a fixed sample (the smallest hashes), for `shards: auto`."""
+        s = self._settings
+        if s.shards is not None:
+            return refs.pipeline | "NoSizeEstimate" >> beam.Create([None])
+        return (
+            refs
+            | "SizeSample" >> beam.combiners.Top.Smallest(SAMPLE_SIZE, key=ref_order)
+            | "MeanRecordBytes" >> beam.Map(mean_record_bytes, s.image)
+        )

@@ -97,6 +97,10 @@ class PixelLimitExceeded(ValueError):
     """The header promises more pixels than `image.max_pixels` allows."""
 
 
+class CorruptImage(ValueError):
+    """The bytes start like an allowed format but do not parse as one."""
+
+
 class EmptyFile(ValueError):
     """The input has no bytes at all."""
 
@@ -138,7 +142,12 @@ def open_image(data: bytes, spec: ImageSpec) -> Image.Image:
         raise EmptyFile("the file has no bytes")
     try:
         image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, at twice its warning size
+        raise PixelLimitExceeded(f"{exc} (image.max_pixels={spec.max_pixels})") from None
     except UnidentifiedImageError as exc:
+        claimed = claimed_format(data)
+        if claimed:
+            raise CorruptImage(f"starts like a {claimed} file but its header cannot be read") from exc
         raise UnsupportedImageFormat(
             f"not an image in an allowed format ({', '.join(ALLOWED_FORMATS)}), "
             f"first bytes {data[:8]!r}"
@@ -163,6 +172,16 @@ def read_orientation(image: Image.Image) -> int:
 def upright_size(size: Tuple[int, int], orientation: int) -> Tuple[int, int]:
     """The size once the orientation is applied (5-8 swap width and height)."""
     return (size[1], size[0]) if orientation >= 5 else size
+
+
+def claimed_format(data: bytes) -> Optional[str]:
+    """The allowed format whose magic bytes `data` starts with, if any."""
+    prefix = data[:16]
+    for name in ALLOWED_FORMATS:
+        accept = Image.OPEN[name][1]
+        if accept is not None and accept(prefix) is True:
+            return name
+    return None
 
 
 def _draft(image: Image.Image, spec: ImageSpec, orientation: int) -> None:

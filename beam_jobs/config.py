@@ -125,7 +125,6 @@ class OutputConfig(_Section):
     shard_size_mb: int = Field(default=128, ge=1)
     compression: Literal["none", "gzip"] = "none"
     sink: Literal["shards", "beam"] = "shards"
-    threads: int = Field(default=4, ge=1, le=64)
 
     @field_validator("path")
     @classmethod
@@ -137,6 +136,20 @@ class OutputConfig(_Section):
     def check_positive(cls, value: Union[str, int]) -> Union[str, int]:
         if isinstance(value, int) and value < 1:
             raise ValueError("must be a positive number or auto")
+        return value
+
+
+class ParallelismConfig(_Section):
+    """How each worker spreads conversion: threads for I/O, processes for Pillow's codecs."""
+
+    threads: int = Field(default=4, ge=1, le=64)
+    processes: Union[Literal["auto"], int] = "auto"
+
+    @field_validator("processes")
+    @classmethod
+    def check_processes(cls, value: Union[str, int]) -> Union[str, int]:
+        if isinstance(value, int) and not 0 <= value <= 256:
+            raise ValueError("must be auto, 0 (convert in threads) or a number of processes")
         return value
 
 
@@ -170,6 +183,7 @@ class JobConfig(_Section):
     splits: Dict[str, float] = Field(default_factory=lambda: {"train": 1.0})
     image: ImageConfig = ImageConfig()
     errors: ErrorsConfig = ErrorsConfig()
+    parallelism: ParallelismConfig = ParallelismConfig()
     runner: Literal["direct", "dataflow"] = "direct"
     dataflow: DataflowConfig = DataflowConfig()
     pipeline_options: Dict[str, Any] = Field(default_factory=dict)

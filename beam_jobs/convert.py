@@ -15,6 +15,7 @@ from beam_jobs.runner import make_runner, pipeline_options
 from transforms.finalize import MANIFEST, Finalize, OutputSettings, WriteFailures
 from transforms.list_images import InputPlan, ListImages
 from transforms.metadata import CountAll, ExtraKinds, LabelIds
+from transforms.pool import local_processes, shared_pool
 from transforms.write_shards import ShardSettings, WriteShards
 
 TEMP_PREFIX = ".image2tfrecord-tmp-"
@@ -31,13 +32,23 @@ def versions() -> Dict[str, str]:
     return out
 
 
+def convert_processes(cfg: JobConfig) -> int:
+    """Worker processes per runner process: all cores locally, none on Dataflow (whose
+    SDK harness already runs a process per core) unless the config names a number."""
+    setting = cfg.parallelism.processes
+    if setting == "auto" and cfg.runner != "direct":
+        return 0
+    return local_processes(setting)
+
+
 def shard_settings(cfg: JobConfig, temp_dir: str) -> ShardSettings:
     out = cfg.output
     return ShardSettings(
         temp_dir=temp_dir, image=cfg.image.spec(),
         shards=None if out.shards == "auto" else out.shards,
         target_bytes=out.shard_size_mb * 1024 * 1024,
-        compression=out.compression, threads=out.threads,
+        compression=out.compression, threads=cfg.parallelism.threads,
+        processes=convert_processes(cfg),
     )
 
 
@@ -73,6 +84,8 @@ def run_convert(cfg: JobConfig, overwrite: bool = False,
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     check_output(cfg.output.path, overwrite)
     temp_dir = f"{cfg.output.path}/{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
+    if cfg.runner == "direct" and convert_processes(cfg):
+        shared_pool(convert_processes(cfg)).warm_up()  # starts while the input is listed
     options = pipeline_options(cfg)
     pipeline = beam.Pipeline(runner=make_runner(cfg, options), options=options)
     build_pipeline(pipeline, cfg, plan, temp_dir)

@@ -61,8 +61,8 @@ def test_reruns_are_byte_identical(tmp_path):
     data = imaging.make_class_folders(tmp_path / "photos", per_class=8)
     sets = ("splits={train: 0.7, validation: 0.3}", "output.shards=3", "image.resize.mode=fit",
             "image.resize.width=50", "image.resize.height=50")
-    assert run(tmp_path, data, tmp_path / "a", *sets) == 0
-    assert run(tmp_path, data, tmp_path / "b", *sets, "output.threads=1") == 0
+    assert run(tmp_path, data, tmp_path / "a", *sets, "parallelism.processes=2") == 0
+    assert run(tmp_path, data, tmp_path / "b", *sets, "parallelism.threads=1", "parallelism.processes=0") == 0
     shards = sorted(p.name for p in (tmp_path / "a").glob("*.tfrecord"))
     assert len(shards) == 6 and {s.split("-")[0] for s in shards} == {"train", "validation"}
     for name in shards:

@@ -88,6 +88,9 @@ class StageError(Exception):
         self.stage = stage
         self.cause = cause
 
+    def __reduce__(self):  # crosses process boundaries (see transforms/pool.py)
+        return (StageError, (self.stage, self.cause))
+
 
 class UnsupportedImageFormat(ValueError):
     """The bytes are not an image in one of ALLOWED_FORMATS."""

@@ -39,10 +39,16 @@ def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
 
 def record_for(ref: ImageRef, settings: RecordSettings) -> Union[bytes, Failure]:
     """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
-    converted = convert_ref(ref, settings.image)
+    return build_record(ref, settings.image, label_id(ref, settings.labels), settings.kinds)
+
+
+def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int],
+                 kinds: Mapping[str, str]) -> Union[bytes, Failure]:
+    """Read, convert and serialize one image (everything a worker process does for it)."""
+    converted = convert_ref(ref, spec)
     if isinstance(converted, Failure):
         return converted
     try:
-        return build_example(converted, label_id(ref, settings.labels), settings.kinds)
+        return build_example(converted, label, kinds)
     except Exception as exc:  # noqa: BLE001
         return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)

@@ -20,7 +20,8 @@ from apache_beam.metrics import Metrics
 
 from transforms.image_ops import ImageSpec
 from transforms.parallel import ordered_map
-from transforms.records import RecordSettings, record_for
+from transforms.pool import shared_pool
+from transforms.records import RecordSettings, label_id, record_for
 from transforms.sharding import SplitPlan, bucket_of, order_hash, plan_shards, shard_file_name
 from transforms.types import STAGE_LIST, STAGES, Failure, ImageRef
 
@@ -39,6 +40,7 @@ class ShardSettings:
     target_bytes: int = 128 * 1024 * 1024
     compression: str = "none"
     threads: int = 4
+    processes: int = 0  # worker processes for decode/encode; 0: in the writer's threads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +112,11 @@ class _WriteShardFn(beam.DoFn):
         s = self._settings
         name = shard_file_name(split, index, num_shards, s.compression)
         temp_path = f"{s.temp_dir}/{name}.{uuid.uuid4().hex}"
-        convert = functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
+        if s.processes:
+            pool = shared_pool(s.processes)
+            convert = lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)  # noqa: E731
+        else:
+            convert = functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
         compression = CompressionTypes.GZIP if s.compression == "gzip" else CompressionTypes.UNCOMPRESSED
         count = size = 0
         with FileSystems.create(temp_path, compression_type=compression) as handle:

@@ -1,0 +1,208 @@
+"""The benchmark: the project against hand-written references, same files, same run.
+
+    make bench                                   # generated images
+    make bench BENCH_ARGS="--images ../shared/corpus/photos"
+    python bench/run.py --images DIR --photo-count 4000 --camera-count 100 --memory
+
+Workloads: photo-sized JPEGs (the source images replicated to --photo-count files),
+camera-sized 12 MP JPEGs (re-encoded from the sources), and `format: original` pass-through.
+Every contender runs as its own command; the table gives its wall time, images/s, the
+project's speed as a ratio to it, and the peak RSS of its whole process tree.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+PYTHON = sys.executable
+CLI = str(Path(PYTHON).parent / "image2tfrecord")
+
+
+@dataclasses.dataclass
+class Measurement:
+    workload: str
+    contender: str
+    images: int
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.images / self.seconds
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS in bytes of a process and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack.extend(int(c) for c in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def measure(workload: str, contender: str, images: int, command: List[str]) -> Measurement:
+    """Run `command`, timing it and sampling its process tree's RSS every 20 ms."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT)
+    peak = 0
+    output: List[bytes] = []
+    reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
+    reader.start()
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.02)
+    reader.join()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.exit(f"{contender} on {workload} failed:\n{b''.join(output).decode(errors='replace')[-3000:]}")
+    return Measurement(workload, contender, images, seconds, peak / 2**20)
+
+
+def _sources(images: Optional[str], work: Path) -> List[Path]:
+    if images:
+        found = sorted(p for p in Path(images).rglob("*") if p.is_file() and not p.name.startswith("."))
+        if not found:
+            sys.exit(f"--images {images}: no files")
+        return found
+    generated = work / "generated"
+    if not generated.exists():
+        sys.path.insert(0, str(PROJECT))
+        from tests.imaging import photo  # the tests' photo-like images
+        generated.mkdir(parents=True)
+        for i in range(100):
+            photo((500, 375), i).save(generated / f"gen_{i:03d}.jpg", quality=90)
+    return sorted(generated.iterdir())
+
+
+def replicate(sources: List[Path], count: int, folder: Path) -> List[Path]:
+    """`count` files (symlinks to the sources, round robin) in a fresh folder."""
+    if folder.exists() and len(list(folder.iterdir())) == count:
+        return sorted(folder.iterdir())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files = []
+    for i in range(count):
+        source = sources[i % len(sources)]
+        link = folder / f"{i:06d}_{source.name}"
+        link.symlink_to(source.resolve())
+        files.append(link)
+    return files
+
+
+def camera_sized(sources: List[Path], count: int, folder: Path) -> List[Path]:
+    """12 MP JPEGs re-encoded from the sources (cached between runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(count):
+        path = folder / f"camera_{i:04d}.jpg"
+        if not path.exists():
+            with Image.open(sources[i % len(sources)]) as image:
+                image.convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC).save(path, quality=90)
+        files.append(path)
+    return files
+
+
+def write_listing(files: List[Path], path: Path) -> Path:
+    path.write_text("".join(f"{f}\n" for f in files))
+    return path
+
+
+def run_project(workload: str, folder: Path, out: Path, count: int, extra: List[str]) -> Measurement:
+    shutil.rmtree(out, ignore_errors=True)
+    command = [CLI, "convert", str(HERE / "bench.yaml"), "--set", f"input.path={folder}",
+               "--set", f"output.path={out}", *sum((["--set", e] for e in extra), [])]
+    result = measure(workload, "image2tfrecord", count, command)
+    manifest = json.loads((out / "manifest.json").read_text())
+    if manifest["num_examples"] != count:
+        sys.exit(f"image2tfrecord wrote {manifest['num_examples']} of {count} on {workload}")
+    return result
+
+
+def run_reference(workload: str, kind: str, files: List[Path], work: Path, procs: int) -> Measurement:
+    out = work / "out" / f"{workload}-{kind}"
+    shutil.rmtree(out, ignore_errors=True)
+    listing = write_listing(files, work / f"{workload}.txt")
+    command = [PYTHON, str(HERE / "references.py"), kind, str(listing), str(out), "--procs", str(procs)]
+    return measure(workload, kind, len(files), command)
+
+
+def table(results: List[Measurement]) -> str:
+    ours = {r.workload: r for r in results if r.contender == "image2tfrecord"}
+    lines = ["| workload | contender | images | seconds | images/s | image2tfrecord speed ratio | peak RSS (MB) |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        ratio = ours[r.workload].rate / r.rate if r.workload in ours else float("nan")
+        shown = "1.00 (itself)" if r.contender == "image2tfrecord" else f"{ratio:.2f}x"
+        lines.append(f"| {r.workload} | {r.contender} | {r.images} | {r.seconds:.1f} | {r.rate:.0f} | "
+                     f"{shown} | {r.peak_rss_mb:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", help="folder of source images (default: generate 100 photo-sized ones)")
+    parser.add_argument("--work", default=str(HERE / "results"), help="scratch folder")
+    parser.add_argument("--photo-count", type=int, default=4000)
+    parser.add_argument("--camera-count", type=int, default=100)
+    parser.add_argument("--workloads", default="photo,camera,passthrough")
+    parser.add_argument("--memory", action="store_true",
+                        help="also compare the project's peak RSS at 4,000 and 20,000 images")
+    args = parser.parse_args()
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    procs = os.cpu_count() or 1
+    sources = _sources(args.images, work)
+    results: List[Measurement] = []
+    wanted = args.workloads.split(",")
+    if "photo" in wanted or "passthrough" in wanted:
+        photos = replicate(sources, args.photo_count, work / f"photos-{args.photo_count}")
+    if "photo" in wanted:
+        results.append(run_project("photo", photos[0].parent, work / "out" / "photo", len(photos), []))
+        results.append(run_reference("photo", "pillow", photos, work, procs))
+        results.append(run_reference("photo", "tfimage", photos, work, procs))
+    if "camera" in wanted:
+        cameras = camera_sized(sources, args.camera_count, work / "camera")
+        results.append(run_project("camera", cameras[0].parent, work / "out" / "camera", len(cameras), []))
+        results.append(run_reference("camera", "pillow", cameras, work, procs))
+        results.append(run_reference("camera", "tfimage", cameras, work, procs))
+    if "passthrough" in wanted:
+        results.append(run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),
+                                   ["image.format=original", "image.resize.mode=none"]))
+        results.append(run_reference("passthrough", "copy", photos, work, procs))
+    print(f"\nmachine: {platform.machine()}, {procs} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    print(table(results))
+    if args.memory:
+        small = replicate(sources, 4000, work / "photos-4000")
+        large = replicate(sources, 20000, work / "photos-20000")
+        a = run_project("memory-4000", small[0].parent, work / "out" / "m4", 4000, [])
+        b = run_project("memory-20000", large[0].parent, work / "out" / "m20", 20000, [])
+        print(f"\npeak RSS, whole process tree: {a.peak_rss_mb:.0f} MB at 4,000 images, "
+              f"{b.peak_rss_mb:.0f} MB at 20,000: ratio {b.peak_rss_mb / a.peak_rss_mb:.2f} (goal <= 1.25)")
+
+
+if __name__ == "__main__":
+    main()

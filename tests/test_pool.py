@@ -1,0 +1,43 @@
+"""The conversion process pool: same records as in-thread, crashes blamed on their image."""
+import os
+import signal
+
+from tests import imaging
+from transforms.image_ops import ImageSpec
+from transforms.pool import ConvertPool
+from transforms.records import build_record
+from transforms.types import Failure, ImageRef
+
+
+def _refs(tmp_path, count=6):  # noqa: D103
+    refs = []
+    for i in range(count):
+        path = imaging.write(tmp_path / f"{i}.jpg", imaging.encode(imaging.photo((64, 48), i), "JPEG"))
+        refs.append(ImageRef(path.name, str(path)))
+    return refs
+
+
+def test_pool_records_equal_in_thread_records(tmp_path):
+    pool = ConvertPool(2)
+    spec = ImageSpec(format="png")
+    for ref in _refs(tmp_path):
+        assert pool.record(ref, spec, 3, {}) == build_record(ref, spec, 3, {})
+    bad = ImageRef("x", str(imaging.write(tmp_path / "x.jpg", b"nope")))
+    failure = pool.record(bad, spec, None, {})
+    assert isinstance(failure, Failure) and failure.stage == "decode"
+
+
+def crash_on_boom(ref, spec, label, kinds):
+    """A stand-in for build_record whose worker dies (as in a decoder crash) on one image."""
+    if ref.uri.endswith("boom.jpg"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return ref.uri
+
+
+def test_a_dying_worker_fails_only_its_image():
+    pool = ConvertPool(2, work=crash_on_boom)
+    pool._current()  # healthy start
+    assert pool.record(ImageRef("a", "/a.jpg"), ImageSpec(), None, {}) == "/a.jpg"
+    failure = pool.record(ImageRef("boom", "/boom.jpg"), ImageSpec(), None, {})
+    assert isinstance(failure, Failure) and failure.error.startswith("WorkerCrashed")
+    assert pool.record(ImageRef("b", "/b.jpg"), ImageSpec(), None, {}) == "/b.jpg"

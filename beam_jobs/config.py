@@ -124,7 +124,6 @@ class OutputConfig(_Section):
     shards: Union[Literal["auto"], int] = "auto"
     shard_size_mb: int = Field(default=128, ge=1)
     compression: Literal["none", "gzip"] = "none"
-    sink: Literal["shards", "beam"] = "shards"
 
     @field_validator("path")
     @classmethod

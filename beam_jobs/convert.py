@@ -12,6 +12,7 @@ from apache_beam.io.filesystems import FileSystems
 from beam_jobs.config import ConfigError, JobConfig, config_as_dict
 from beam_jobs.inputs import resolve_input
 from beam_jobs.runner import make_runner, pipeline_options
+from transforms.gcs import use_emulator_anonymously
 from transforms.finalize import MANIFEST, Finalize, OutputSettings, WriteFailures
 from transforms.list_images import InputPlan, ListImages
 from transforms.metadata import CountAll, ExtraKinds, LabelIds
@@ -80,6 +81,7 @@ def check_output(path: str, overwrite: bool) -> None:
 def run_convert(cfg: JobConfig, overwrite: bool = False,
                 say: Callable[[str], None] = print) -> Optional[dict]:
     """Run the conversion to the end; return the manifest (None when the runner does not wait)."""
+    use_emulator_anonymously()
     plan = resolve_input(cfg.input)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     check_output(cfg.output.path, overwrite)

@@ -15,3 +15,20 @@ def pipeline():
     """A TestPipeline on the local FnApiRunner, as the job itself runs."""
     options = PipelineOptions.from_dictionary(dict(LOCAL_DEFAULTS))
     return TestPipeline(runner=local_runner(options), options=options)
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    """A GCS emulator on loopback for the whole session; STORAGE_EMULATOR_HOST points at it."""
+    from tests.gcs_emulator import running_emulator
+
+    with running_emulator() as host:
+        previous = os.environ.get("STORAGE_EMULATOR_HOST")
+        os.environ["STORAGE_EMULATOR_HOST"] = host
+        try:
+            yield host
+        finally:
+            if previous is None:
+                os.environ.pop("STORAGE_EMULATOR_HOST", None)
+            else:
+                os.environ["STORAGE_EMULATOR_HOST"] = previous

@@ -47,6 +47,7 @@ def test_row_errors_name_the_problem():
 
 def test_relative_paths_against_a_bucket_listing():
     assert listing.join_path("gs://bucket/lists", "a/b.jpg") == "gs://bucket/lists/a/b.jpg"
+    assert listing.join_path("gs://bucket/lists", "../img/b.jpg") == "gs://bucket/img/b.jpg"
     assert listing.join_path("/data", "../x.jpg") == "/x.jpg"
 
 

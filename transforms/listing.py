@@ -46,7 +46,10 @@ def join_path(base: str, path: str) -> str:
     if is_remote(path) or path.startswith("/"):
         return path
     if is_remote(base):
-        return base.rstrip("/") + "/" + path
+        scheme, rest = base.split("://", 1)
+        bucket, _, prefix = rest.partition("/")
+        joined = posixpath.normpath(posixpath.join("/" + prefix, path)).lstrip("/")
+        return f"{scheme}://{bucket}/{joined}"
     return posixpath.normpath(posixpath.join(base, path))
 
 

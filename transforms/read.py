@@ -9,6 +9,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils import retry
 
+from transforms.gcs import use_emulator_anonymously
+
 _TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}
 
 
@@ -28,5 +30,7 @@ def is_transient(exc: BaseException) -> bool:
 @retry.with_exponential_backoff(num_retries=4, initial_delay_secs=0.5, retry_filter=is_transient)
 def read_bytes(uri: str) -> bytes:
     """All bytes of `uri`, never decompressed on account of its name."""
+    if uri.startswith("gs://"):
+        use_emulator_anonymously()
     with FileSystems.open(uri, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         return handle.read()

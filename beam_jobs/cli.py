@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="override a config key, e.g. --set output.shards=8 (repeatable)")
     convert.add_argument("--overwrite", action="store_true",
                          help="allow writing into a non-empty output path, replacing its dataset")
+    convert.add_argument("--dry-run", action="store_true",
+                         help="build the job offline without running it (needs --job-file)")
+    convert.add_argument("--job-file", metavar="PATH", help="with --dry-run: where to write the job JSON")
     return parser
 
 
@@ -25,7 +28,9 @@ def convert_command(args: argparse.Namespace) -> int:
     from beam_jobs.convert import run_convert, summary_lines
 
     cfg = load_config(args.config, args.overrides)
-    manifest = run_convert(cfg, overwrite=args.overwrite, say=_say)
+    if args.dry_run != bool(args.job_file):
+        raise ConfigError("error: --dry-run and --job-file go together")
+    manifest = run_convert(cfg, overwrite=args.overwrite, say=_say, job_file=args.job_file)
     if manifest is None:
         return 0
     for line in summary_lines(manifest, cfg.output.path):

@@ -8,9 +8,12 @@ from typing import Callable, Dict, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import GoogleCloudOptions
 
 from beam_jobs.config import ConfigError, JobConfig, config_as_dict
-from beam_jobs.inputs import resolve_input
+from beam_jobs import dataflow
+from beam_jobs.dry_run import job_document, write_job_file
+from beam_jobs.inputs import offline_input_plan, resolve_input
 from beam_jobs.runner import make_runner, pipeline_options
 from transforms.gcs import use_emulator_anonymously
 from transforms.finalize import MANIFEST, Finalize, OutputSettings, WriteFailures
@@ -78,22 +81,59 @@ def check_output(path: str, overwrite: bool) -> None:
                           "pass --overwrite to replace its dataset")
 
 
-def run_convert(cfg: JobConfig, overwrite: bool = False,
-                say: Callable[[str], None] = print) -> Optional[dict]:
-    """Run the conversion to the end; return the manifest (None when the runner does not wait)."""
+def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], None] = print,
+                job_file: Optional[str] = None) -> Optional[dict]:
+    """Run the conversion to the end and return the manifest.
+
+    With `job_file`, build the Dataflow job offline, write it there and return None.
+    """
+    if cfg.runner == "dataflow":
+        dataflow.check(cfg)
+    if job_file:
+        return dry_run(cfg, job_file, say)
     use_emulator_anonymously()
     plan = resolve_input(cfg.input)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     check_output(cfg.output.path, overwrite)
-    temp_dir = f"{cfg.output.path}/{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
     if cfg.runner == "direct" and convert_processes(cfg):
         shared_pool(convert_processes(cfg)).warm_up()  # starts while the input is listed
     options = pipeline_options(cfg)
-    pipeline = beam.Pipeline(runner=make_runner(cfg, options), options=options)
-    build_pipeline(pipeline, cfg, plan, temp_dir)
+    pipeline = new_pipeline(cfg, options)
+    build_pipeline(pipeline, cfg, plan, _temp_dir(cfg))
     result = pipeline.run()
+    if cfg.runner == "dataflow":
+        template = options.view_as(GoogleCloudOptions).template_location
+        if template:
+            say(f"wrote a Dataflow template to {template}; the project is staged beside it")
+            return None
+        say(f"submitted Dataflow job {result.job_id()}; waiting for it to finish")
     result.wait_until_finish()
     return read_manifest(cfg.output.path)
+
+
+def new_pipeline(cfg: JobConfig, options) -> beam.Pipeline:
+    """A Pipeline on the configured runner; Beam's option errors become config errors."""
+    try:
+        return beam.Pipeline(runner=make_runner(cfg, options), options=options)
+    except ValueError as exc:
+        lines = [line.strip() for line in str(exc).splitlines()[1:] if line.strip()] or [str(exc)]
+        raise ConfigError("\n".join(f"config error: pipeline_options: {line}" for line in lines)) from None
+
+
+def _temp_dir(cfg: JobConfig) -> str:
+    return f"{cfg.output.path}/{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
+
+
+def dry_run(cfg: JobConfig, job_file: str, say: Callable[[str], None]) -> None:
+    """Build the job without contacting any service (nothing is listed, staged or submitted)."""
+    plan = offline_input_plan(cfg.input)
+    say(f"dry run: input {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
+    options = pipeline_options(cfg, dry_run=True)
+    pipeline = new_pipeline(cfg, options)
+    build_pipeline(pipeline, cfg, plan, _temp_dir(cfg))
+    result = pipeline.run()
+    write_job_file(job_file, job_document(pipeline, result, options))
+    say(f"wrote the {cfg.runner} job to {job_file}")
 
 
 def read_manifest(path: str) -> dict:

@@ -49,3 +49,22 @@ def resolve_input(cfg: InputConfig) -> InputPlan:
         return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout")
     layout, reason = detect_layout(sample[:PROBE_FILES])
     return InputPlan("folder", pattern, root, layout, cfg.extensions, reason)
+
+
+def offline_input_plan(cfg: InputConfig) -> InputPlan:
+    """The input plan without looking at the input (for a dry run).
+
+    The job's graph is the same for every folder layout; with `auto` the folder is not
+    probed offline, so the plan says class_folders and the reason says why.
+    """
+    path = cfg.path
+    if is_listing_file(path) and not is_glob(path):
+        return InputPlan("listing", path, dirname(path), "listing", cfg.extensions, "a listing file")
+    if is_glob(path):
+        layout = "flat" if cfg.layout == "auto" else cfg.layout
+        return InputPlan("glob", path, _glob_root(path), layout, cfg.extensions, "a glob")
+    root = path.rstrip("/")
+    if cfg.layout == "auto":
+        return InputPlan("folder", f"{root}/**", root, "class_folders", cfg.extensions,
+                         "auto is not probed in a dry run; set input.layout to choose")
+    return InputPlan("folder", f"{root}/**", root, cfg.layout, cfg.extensions, "set in input.layout")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, TestOptions
 from apache_beam.runners.runner import PipelineRunner
 
 from beam_jobs.config import JobConfig
@@ -19,11 +19,15 @@ LOCAL_DEFAULTS: Dict[str, Any] = {
 }
 
 
-def pipeline_options(cfg: JobConfig) -> PipelineOptions:
+def pipeline_options(cfg: JobConfig, dry_run: bool = False) -> PipelineOptions:
     """Beam options: the config's `pipeline_options` over the runner's defaults."""
-    values: Dict[str, Any] = {}
-    if cfg.runner == "direct":
-        values.update(LOCAL_DEFAULTS)
+    if cfg.runner == "dataflow":
+        from beam_jobs import dataflow
+
+        options = PipelineOptions.from_dictionary(dataflow.options(cfg))
+        options.view_as(TestOptions).dry_run = dry_run
+        return options
+    values: Dict[str, Any] = dict(LOCAL_DEFAULTS)
     values.update(cfg.pipeline_options)
     return PipelineOptions.from_dictionary(values)
 

@@ -1,8 +1,15 @@
-"""The command line: `image2tfrecord convert CONFIG [--set key=value ...] [--overwrite]`."""
+"""The command line.
+
+    image2tfrecord convert CONFIG [--set key=value ...] [--overwrite] [--dry-run --job-file PATH]
+    image2tfrecord verify OUTPUT [--config CONFIG] [--set key=value ...]
+    image2tfrecord inspect OUTPUT
+    image2tfrecord preview OUTPUT [--split S] [--n 36] --output sheet.png
+"""
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import List, Optional
 
@@ -21,7 +28,42 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--dry-run", action="store_true",
                          help="build the job offline without running it (needs --job-file)")
     convert.add_argument("--job-file", metavar="PATH", help="with --dry-run: where to write the job JSON")
+    verify = commands.add_parser("verify", help="check every shard, record and image of a converted dataset")
+    verify.add_argument("output", help="the converted dataset (local or gs://)")
+    verify.add_argument("--config", help="launch YAML for the runner (runner, dataflow, pipeline_options)")
+    verify.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    inspect = commands.add_parser("inspect", help="counts per split and class, shard and size statistics")
+    inspect.add_argument("output")
+    preview = commands.add_parser("preview", help="a contact sheet PNG of decoded records with their labels")
+    preview.add_argument("output")
+    preview.add_argument("--split", default="train")
+    preview.add_argument("--n", type=int, default=36, help="how many records (default 36)")
+    preview.add_argument("--output", dest="sheet", required=True, metavar="PNG")
     return parser
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from beam_jobs.verify import run_verify
+
+    root = args.output.rstrip("/")
+    cfg = load_config(args.config, [f"input.path={root}", f"output.path={root}", *args.overrides])
+    return run_verify(cfg, root, _say)
+
+
+def inspect_command(args: argparse.Namespace) -> int:
+    from beam_jobs.inspect import inspect_lines
+
+    for line in inspect_lines(args.output.rstrip("/")):
+        _say(line)
+    return 0
+
+
+def preview_command(args: argparse.Namespace) -> int:
+    from beam_jobs.inspect import preview
+
+    count = preview(args.output.rstrip("/"), args.split, args.n, args.sheet)
+    _say(f"wrote a contact sheet of {count} {args.split} records to {args.sheet}")
+    return 0
 
 
 def convert_command(args: argparse.Namespace) -> int:
@@ -53,12 +95,19 @@ def _say(line: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    if hasattr(signal, "SIGPIPE"):  # `image2tfrecord inspect ... | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    command = {"convert": convert_command, "verify": verify_command,
+               "inspect": inspect_command, "preview": preview_command}[args.command]
     try:
-        return convert_command(args)
+        return command(args)
     except ConfigError as exc:
-        print(str(exc) if str(exc).startswith("config error") else f"error: {exc}", file=sys.stderr)
+        print(str(exc) if str(exc).startswith(("config error", "error")) else f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, KeyError) as exc:  # no manifest, no such split
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
 
 

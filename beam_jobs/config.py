@@ -124,11 +124,18 @@ class OutputConfig(_Section):
     shards: Union[Literal["auto"], int] = "auto"
     shard_size_mb: int = Field(default=128, ge=1)
     compression: Literal["none", "gzip"] = "none"
+    index: bool = False
 
     @field_validator("path")
     @classmethod
     def check_expand(cls, value: str) -> str:
         return _local_path(value)
+
+    @model_validator(mode="after")
+    def check_index(self) -> "OutputConfig":
+        if self.index and self.compression != "none":
+            raise ValueError("[index] needs output.compression none (readers seek in uncompressed shards)")
+        return self
 
     @field_validator("shards")
     @classmethod

@@ -51,7 +51,7 @@ def shard_settings(cfg: JobConfig, temp_dir: str) -> ShardSettings:
         temp_dir=temp_dir, image=cfg.image.spec(),
         shards=None if out.shards == "auto" else out.shards,
         target_bytes=out.shard_size_mb * 1024 * 1024,
-        compression=out.compression, threads=cfg.parallelism.threads,
+        compression=out.compression, index=out.index, threads=cfg.parallelism.threads,
         processes=convert_processes(cfg),
     )
 

@@ -9,6 +9,7 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # quiets a start-up notice; no effect on decoding
 import tensorflow as tf  # noqa: E402
 
 FEATURES = {

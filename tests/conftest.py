@@ -2,6 +2,7 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # quiets a start-up notice; no effect on decoding
 
 import pytest  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402

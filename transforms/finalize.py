@@ -24,7 +24,7 @@ from transforms.write_shards import ShardResult
 MANIFEST = "manifest.json"
 LABELS = "labels.txt"
 FAILURES_FILE = "failures.jsonl"
-SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+-\d{5}-of-\d{5}\.tfrecord(\.gz)?$")
+SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+-\d{5}-of-\d{5}\.(tfrecord(\.gz)?|idx)$")
 MANIFEST_VERSION = 1
 
 
@@ -67,7 +67,10 @@ def split_summary(results: List[ShardResult]) -> Dict[str, Dict[str, Any]]:
                                                  "num_bytes": 0, "shards": []})
         entry["num_examples"] += result.num_examples
         entry["num_bytes"] += result.num_bytes
-        entry["shards"].append({"file": result.file_name, "num_examples": result.num_examples})
+        shard = {"file": result.file_name, "num_examples": result.num_examples}
+        if result.index_name:
+            shard["index"] = result.index_name
+        entry["shards"].append(shard)
     return splits
 
 
@@ -78,12 +81,14 @@ class _FinalizeFn(beam.DoFn):
     def process(self, _: Any, results: List[ShardResult], failure_files: List[str],
                 labels: Mapping[str, int], kinds: Mapping[str, str], listed: int) -> Iterator[dict]:
         s = self._settings
-        final = {f"{s.path}/{r.file_name}" for r in results}
+        moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
+        moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
+        final = {target for _, target in moves}
         stale = [p for p in _existing_shards(s.path) if p not in final]
         if stale:  # only reachable with --overwrite: shards of an earlier run
             FileSystems.delete(stale)
-        if results:
-            FileSystems.rename([r.temp_path for r in results], [f"{s.path}/{r.file_name}" for r in results])
+        if moves:
+            FileSystems.rename([source for source, _ in moves], [target for _, target in moves])
         reasons = self._collect_failures(sorted(failure_files))
         _write_text(f"{s.path}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(labels)))
         manifest = self._manifest(results, reasons, labels, kinds, listed)

@@ -39,6 +39,7 @@ class ShardSettings:
     shards: Optional[int] = None  # None: about `target_bytes` per shard
     target_bytes: int = 128 * 1024 * 1024
     compression: str = "none"
+    index: bool = False  # write DALI / `tfrecord` package .idx files (uncompressed shards)
     threads: int = 4
     processes: int = 0  # worker processes for decode/encode; 0: in the writer's threads
 
@@ -53,10 +54,20 @@ class ShardResult:
     temp_path: str
     num_examples: int
     num_bytes: int
+    index_path: Optional[str] = None
 
     @property
     def file_name(self) -> str:
         return self.temp_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+    @property
+    def index_name(self) -> Optional[str]:
+        return index_file_name(self.file_name) if self.index_path else None
+
+
+def index_file_name(shard_file: str) -> str:
+    """`train-00000-of-00004.tfrecord` -> `train-00000-of-00004.idx`."""
+    return shard_file.rsplit(".tfrecord", 1)[0] + ".idx"
 
 
 def ref_order(ref: ImageRef) -> Tuple[int, str, str]:
@@ -119,6 +130,7 @@ class _WriteShardFn(beam.DoFn):
             convert = functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
         compression = CompressionTypes.GZIP if s.compression == "gzip" else CompressionTypes.UNCOMPRESSED
         count = size = 0
+        offsets: List[str] = []
         with FileSystems.create(temp_path, compression_type=compression) as handle:
             for _, record in ordered_map(convert, sorted(refs, key=ref_order), s.threads):
                 if isinstance(record, Failure):
@@ -126,11 +138,17 @@ class _WriteShardFn(beam.DoFn):
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
                     continue
                 write_record(handle, record)
+                offsets.append(f"{size} {len(record) + 16}\n")  # offset and framed length
                 count += 1
                 size += len(record) + 16
+        index_path = None
+        if s.index:
+            index_path = f"{temp_path}.idx"
+            with FileSystems.create(index_path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                handle.write("".join(offsets).encode("ascii"))
         self._converted.inc(count)
         self._bytes.inc(size)
-        yield ShardResult(split, index, num_shards, temp_path, count, size)
+        yield ShardResult(split, index, num_shards, temp_path, count, size, index_path)
 
 
 def _key_by_bucket(ref: ImageRef) -> Tuple[Tuple[str, int], ImageRef]:

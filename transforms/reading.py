@@ -1,0 +1,164 @@
+"""Reading a converted dataset back without TensorFlow: framing, CRCs, Examples, pixels.
+
+`ImageRecords` is a torch-style iterable dataset (it never imports torch): iterate it for
+`(image, label)` pairs of numpy arrays, or dicts of every feature; `shard(count, index)`
+splits the shards between data-loader workers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import json
+import struct
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
+
+import numpy as np
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.tfrecordio import _TFRecordUtil
+from PIL import Image
+
+from transforms.examples import (
+    KEY_CHANNELS, KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_WIDTH, parse_example,
+)
+from transforms.gcs import use_emulator_anonymously
+
+_HEADER = struct.Struct("<QI")
+_FOOTER = struct.Struct("<I")
+
+
+class CorruptRecord(ValueError):
+    """A record whose framing, CRC, Example or pixels are wrong; names the record."""
+
+    def __init__(self, index: int, offset: int, reason: str) -> None:
+        super().__init__(f"record {index} (byte {offset}): {reason}")
+        self.index = index
+        self.offset = offset
+
+
+def load_manifest(path: str) -> Dict[str, Any]:
+    """manifest.json of a converted dataset (local or gs://)."""
+    use_emulator_anonymously()
+    with FileSystems.open(f"{path.rstrip('/')}/manifest.json",
+                          compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return json.loads(handle.read().decode("utf-8"))
+
+
+def shard_paths(path: str, manifest: Dict[str, Any], split: str) -> List[str]:
+    if split not in manifest["splits"]:
+        raise KeyError(f"no split {split!r} in {path} (splits: {', '.join(manifest['splits'])})")
+    return [f"{path.rstrip('/')}/{s['file']}" for s in manifest["splits"][split]["shards"]]
+
+
+def open_shard(path: str) -> BinaryIO:
+    """A shard's bytes, gunzipped when its name ends in .gz."""
+    use_emulator_anonymously()
+    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    return gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
+
+
+def iter_records(handle: BinaryIO) -> Iterator[Tuple[int, bytes]]:
+    """(offset, record) for each record, checking lengths and both masked CRC32Cs."""
+    index, offset = 0, 0
+    while True:
+        header = handle.read(_HEADER.size)
+        if not header:
+            return
+        if len(header) < _HEADER.size:
+            raise CorruptRecord(index, offset, f"truncated header ({len(header)} of {_HEADER.size} bytes)")
+        length, length_crc = _HEADER.unpack(header)
+        if length_crc != _TFRecordUtil._masked_crc32c(header[:8]):
+            raise CorruptRecord(index, offset, "length CRC mismatch")
+        data = handle.read(length)
+        footer = handle.read(_FOOTER.size)
+        if len(data) < length or len(footer) < _FOOTER.size:
+            raise CorruptRecord(index, offset, f"truncated data ({len(data)} of {length} bytes)")
+        if _FOOTER.unpack(footer)[0] != _TFRecordUtil._masked_crc32c(data):
+            raise CorruptRecord(index, offset, "data CRC mismatch")
+        yield offset, data
+        offset += _HEADER.size + length + _FOOTER.size
+        index += 1
+
+
+def decode_pixels(features: Dict[str, list]) -> np.ndarray:
+    """The record's image as an H x W x C uint8 array (raw reshaped, others decoded by Pillow)."""
+    encoded = features[KEY_ENCODED][0]
+    fmt = features[KEY_FORMAT][0].decode()
+    if fmt == "raw":
+        shape = (features[KEY_HEIGHT][0], features[KEY_WIDTH][0], features[KEY_CHANNELS][0])
+        return np.frombuffer(encoded, np.uint8).reshape(shape)
+    with Image.open(io.BytesIO(encoded)) as image:
+        image.load()
+        pixels = np.asarray(image)
+    return pixels if pixels.ndim == 3 else pixels[:, :, None]
+
+
+def check_record(features: Dict[str, list]) -> Optional[str]:
+    """What is wrong with a parsed record, or None: keys present, pixels match the header."""
+    missing = [k for k in (KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_WIDTH, KEY_CHANNELS) if not features.get(k)]
+    if missing:
+        return f"missing features {', '.join(missing)}"
+    try:
+        pixels = decode_pixels(features)
+    except Exception as exc:  # noqa: BLE001 - any decode error is this record's problem
+        return f"image does not decode ({type(exc).__name__}: {exc})"
+    declared = (features[KEY_HEIGHT][0], features[KEY_WIDTH][0], features[KEY_CHANNELS][0])
+    if pixels.shape != declared:
+        return f"pixels are {pixels.shape[0]}x{pixels.shape[1]}x{pixels.shape[2]}, features say " \
+               f"{declared[0]}x{declared[1]}x{declared[2]}"
+    return None
+
+
+@dataclasses.dataclass
+class ImageRecords:
+    """The records of one split as numpy, torch-style: `for image, label in ImageRecords(...)`.
+
+    `features="all"` yields a dict of every feature (lists of values) plus `image` (pixels).
+    """
+
+    path: str
+    split: str = "train"
+    features: str = "image_label"
+    decode: bool = True
+    _shards: Optional[List[str]] = None
+
+    def __post_init__(self) -> None:
+        manifest = load_manifest(self.path)
+        self.manifest = manifest
+        if self._shards is None:
+            self._shards = shard_paths(self.path, manifest, self.split)
+
+    def shard(self, count: int, index: int) -> "ImageRecords":
+        """This reader's share of the shards (e.g. one DataLoader worker's)."""
+        return dataclasses.replace(self, _shards=self._shards[index::count])
+
+    def __len__(self) -> int:
+        files = set(p.rsplit("/", 1)[-1] for p in self._shards)
+        return sum(s["num_examples"] for s in self.manifest["splits"][self.split]["shards"] if s["file"] in files)
+
+    def __iter__(self) -> Iterator[Any]:
+        shards = self._shards
+        worker = _torch_worker_info()
+        if worker is not None:  # split shards between DataLoader workers, as torch expects
+            shards = shards[worker.id::worker.num_workers]
+        for shard in shards:
+            with open_shard(shard) as handle:
+                for _, record in iter_records(handle):
+                    features = parse_example(record)
+                    yield self._item(features)
+
+    def _item(self, features: Dict[str, list]) -> Any:
+        image = decode_pixels(features) if self.decode else features[KEY_ENCODED][0]
+        if self.features == "all":
+            return dict(features, image=image)
+        label = features.get(KEY_LABEL, [-1])[0]
+        return image, label
+
+
+def _torch_worker_info():
+    """torch's DataLoader worker info when torch is already loaded (never imports it)."""
+    import sys
+
+    torch_data = sys.modules.get("torch.utils.data")
+    return torch_data.get_worker_info() if torch_data is not None else None

@@ -257,20 +257,22 @@ def high_bit_depth_to_l(image: Image.Image) -> Image.Image:
 
     Values that fit 16 bits are divided by 257 (65535 -> 255); larger integers are
     scaled from the 31-bit range; floats in [0, 1] are scaled by 255, others clipped.
+    Rows are scaled a block at a time, so a 100-megapixel image needs no 8-byte copy.
     """
     pixels = np.asarray(image)
+    out = np.empty(pixels.shape, np.uint8)
     if pixels.dtype.kind == "f":
-        values = pixels.astype(np.float64)
-        values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=0.0)
-        if values.size and values.min() >= 0.0 and values.max() <= 1.0:
-            values = values * 255.0
-        out = np.clip(np.rint(values), 0, 255)
+        unit = pixels.size and np.nanmin(pixels) >= 0.0 and np.nanmax(pixels) <= 1.0
+        scale = lambda block: np.clip(np.rint(np.nan_to_num(block, nan=0.0) * (255.0 if unit else 1.0)), 0, 255)  # noqa: E731
     else:
-        values = pixels.astype(np.int64)
-        peak = int(values.max()) if values.size else 0
-        full_scale = 65535 if peak <= 65535 else 2**31 - 1
-        out = (np.clip(values, 0, None) * 255 + full_scale // 2) // full_scale
-    return Image.fromarray(out.astype(np.uint8), "L")
+        peak = int(pixels.max()) if pixels.size else 0
+        full = 65535 if peak <= 65535 else 2**31 - 1
+        wide = np.uint32 if full == 65535 else np.uint64
+        scale = lambda block: (np.clip(block, 0, None).astype(wide) * 255 + full // 2) // full  # noqa: E731
+    rows = max(1, (1 << 22) // max(1, pixels.shape[1]))  # about 4 M pixels a block
+    for start in range(0, pixels.shape[0], rows):
+        out[start:start + rows] = scale(pixels[start:start + rows])
+    return Image.fromarray(out, "L")
 
 
 def _composite(image: Image.Image, background: Tuple[int, int, int]) -> Image.Image:

@@ -14,6 +14,7 @@ import sys
 from typing import List, Optional
 
 from beam_jobs.config import ConfigError, load_config
+from transforms.native_memory import limit_malloc_arenas
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +98,7 @@ def _say(line: str) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `image2tfrecord inspect ... | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    limit_malloc_arenas()  # before any thread starts (see transforms/native_memory.py)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     command = {"convert": convert_command, "verify": verify_command,

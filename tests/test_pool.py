@@ -1,4 +1,5 @@
-"""The conversion process pool: same records as in-thread, crashes blamed on their image."""
+"""The conversion process pool (same records as in-thread, crashes blamed on their image) and
+the native memory helpers."""
 import os
 import signal
 
@@ -41,3 +42,10 @@ def test_a_dying_worker_fails_only_its_image():
     failure = pool.record(ImageRef("boom", "/boom.jpg"), ImageSpec(), None, {})
     assert isinstance(failure, Failure) and failure.error.startswith("WorkerCrashed")
     assert pool.record(ImageRef("b", "/b.jpg"), ImageSpec(), None, {}) == "/b.jpg"
+
+
+def test_native_memory_helpers_run_here():
+    from transforms.native_memory import limit_malloc_arenas, release_free_memory
+
+    assert limit_malloc_arenas(2) in (True, False)  # False off glibc
+    release_free_memory()

@@ -15,7 +15,7 @@ from transforms.listing import (
     ListingError, assign_split, dirname, has_image_extension, listing_rows,
     ref_from_folder, ref_from_row, relative_to,
 )
-from transforms.types import STAGE_LIST, Failure, ImageRef
+from transforms.types import STAGE_LIST, Failure
 
 FAILURES = "failures"
 _NAMESPACE = "image2tfrecord"

@@ -19,6 +19,7 @@ from apache_beam.io.tfrecordio import _TFRecordUtil
 from apache_beam.metrics import Metrics
 
 from transforms.image_ops import ImageSpec
+from transforms.native_memory import TRIM_EVERY, release_free_memory
 from transforms.parallel import ordered_map
 from transforms.pool import shared_pool
 from transforms.records import RecordSettings, label_id, record_for
@@ -140,6 +141,8 @@ class _WriteShardFn(beam.DoFn):
                 write_record(handle, record)
                 offsets.append(f"{size} {len(record) + 16}\n")  # offset and framed length
                 count += 1
+                if count % TRIM_EVERY == 0:
+                    release_free_memory()  # keeps peak memory flat over long runs
                 size += len(record) + 16
         index_path = None
         if s.index:

@@ -125,6 +125,7 @@ class OutputConfig(_Section):
     shard_size_mb: int = Field(default=128, ge=1)
     compression: Literal["none", "gzip"] = "none"
     index: bool = False
+    sink: Literal["shards", "beam"] = "shards"
 
     @field_validator("path")
     @classmethod
@@ -135,6 +136,8 @@ class OutputConfig(_Section):
     def check_index(self) -> "OutputConfig":
         if self.index and self.compression != "none":
             raise ValueError("[index] needs output.compression none (readers seek in uncompressed shards)")
+        if self.index and self.sink == "beam":
+            raise ValueError("[index] is written by the default sink only (output.sink: shards)")
         return self
 
     @field_validator("shards")

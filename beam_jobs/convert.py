@@ -20,6 +20,7 @@ from transforms.finalize import MANIFEST, Finalize, OutputSettings, WriteFailure
 from transforms.list_images import InputPlan, ListImages
 from transforms.metadata import CountAll, ExtraKinds, LabelIds
 from transforms.pool import local_processes, shared_pool
+from transforms.beam_sink import WriteWithBeamSink
 from transforms.write_shards import ShardSettings, WriteShards
 
 TEMP_PREFIX = ".image2tfrecord-tmp-"
@@ -64,13 +65,23 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, plan: InputPlan, temp_dir: 
     labels = refs | "LabelIds" >> LabelIds()
     kinds = refs | "ExtraKinds" >> ExtraKinds()
     num_listed = (refs, listed.failures) | "CountListed" >> CountAll()
-    shards, shard_failures = refs | "WriteShards" >> WriteShards(shard_settings(cfg, temp_dir), labels, kinds)
-    # -> ShardResult(split, index, num_shards, temp_path, num_examples, num_bytes)
+    shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, plan, temp_dir, labels, kinds)
+    # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
     failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error)
     failure_files = failures | "WriteFailures" >> WriteFailures(temp_dir)
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions())
     return p | "Finalize" >> Finalize(settings, shards, failure_files, labels, kinds, num_listed)
+
+
+def write_shards(cfg: JobConfig, plan: InputPlan, temp_dir: str, labels: beam.PCollection,
+                 kinds: beam.PCollection) -> beam.PTransform:
+    """The configured sink: exact hash-ranked shards (default), or Beam's WriteToTFRecord."""
+    settings = shard_settings(cfg, temp_dir)
+    if cfg.output.sink == "beam":
+        splits = tuple(sorted(set(cfg.splits) | set(plan.splits_seen)))
+        return WriteWithBeamSink(settings, splits, labels, kinds)
+    return WriteShards(settings, labels, kinds)
 
 
 def check_output(path: str, overwrite: bool) -> None:

@@ -45,10 +45,11 @@ def resolve_input(cfg: InputConfig) -> InputPlan:
     if not sample:
         raise ConfigError(f"config error: input.path: no image files under {root} "
                           f"(looked for {', '.join(cfg.extensions) or 'any file'})")
+    splits_seen = tuple(sorted({p.split("/", 1)[0] for p in sample if p.count("/") >= 2}))
     if cfg.layout != "auto":
-        return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout")
+        return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout", splits_seen)
     layout, reason = detect_layout(sample[:PROBE_FILES])
-    return InputPlan("folder", pattern, root, layout, cfg.extensions, reason)
+    return InputPlan("folder", pattern, root, layout, cfg.extensions, reason, splits_seen)
 
 
 def offline_input_plan(cfg: InputConfig) -> InputPlan:

@@ -3,6 +3,13 @@
 The local runner is Beam's FnApiRunner, built as the DirectRunner builds it but without
 its first attempt at the Prism runner, which downloads a binary (and waits on a network
 that may not be there).
+
+It runs one bundle at a time (`in_memory`): the shard writer spreads conversion over every
+core itself (threads, and worker processes on machines with more than two cores), which
+measured faster and leaner than two multi-threaded runner workers (10.9 s and 201 MB
+against 11.5 s and 227 MB for 4,000 photos). It also keeps clear of a defect of the
+runner's multi-threaded mode, where Beam's own WriteToTFRecord lost 3 of 4,000 records
+(deterministically, with direct_num_workers 2; with one worker it wrote all 4,000).
 """
 from __future__ import annotations
 
@@ -14,8 +21,8 @@ from apache_beam.runners.runner import PipelineRunner
 from beam_jobs.config import JobConfig
 
 LOCAL_DEFAULTS: Dict[str, Any] = {
-    "direct_num_workers": 0,  # every local core
-    "direct_running_mode": "multi_threading",
+    "direct_num_workers": 1,  # the shard writer uses every core (see above)
+    "direct_running_mode": "in_memory",
 }
 
 

@@ -170,6 +170,8 @@ def main() -> None:
     parser.add_argument("--workloads", default="photo,camera,passthrough")
     parser.add_argument("--memory", action="store_true",
                         help="also compare the project's peak RSS at 4,000 and 20,000 images")
+    parser.add_argument("--beam-sink", action="store_true",
+                        help="also run the photo workload with output.sink: beam (WriteToTFRecord)")
     args = parser.parse_args()
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -181,6 +183,10 @@ def main() -> None:
         photos = replicate(sources, args.photo_count, work / f"photos-{args.photo_count}")
     if "photo" in wanted:
         results.append(run_project("photo", photos[0].parent, work / "out" / "photo", len(photos), []))
+        if args.beam_sink:
+            results.append(dataclasses.replace(
+                run_project("photo", photos[0].parent, work / "out" / "photo-beam", len(photos),
+                            ["output.sink=beam"]), contender="image2tfrecord, sink beam"))
         results.append(run_reference("photo", "pillow", photos, work, procs))
         results.append(run_reference("photo", "tfimage", photos, work, procs))
     if "camera" in wanted:

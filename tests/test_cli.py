@@ -172,3 +172,34 @@ def test_console_script_is_installed(tmp_path):
     done = subprocess.run([Path(sys.executable).parent / "image2tfrecord", "convert", "--help"],
                           capture_output=True, text=True, check=True)
     assert "--overwrite" in done.stdout and "--set" in done.stdout
+
+
+def test_beam_sink_writes_readable_shards_and_refuses_unknown_splits(tmp_path):
+    data = tmp_path / "ds"
+    imaging.make_class_folders(data / "train", classes=("x", "y"), per_class=4)
+    imaging.make_class_folders(data / "holdout", classes=("x",), per_class=2)
+    out = tmp_path / "out"
+    assert run(tmp_path, data, out, "input.layout=class_folders", "output.sink=beam", "output.shards=2",
+               "splits={train: 0.5, validation: 0.5}") == 0
+    info = manifest(out)
+    assert info["accounted"] and info["num_examples"] == 10
+    assert sum(s["num_examples"] for split in info["splits"].values() for s in split["shards"]) == 10
+    assert len(read_split(out, "train")) == info["splits"]["train"]["num_examples"]
+
+    out2 = tmp_path / "out2"
+    assert run(tmp_path, data, out2, "output.sink=beam", "errors.max_failed_fraction=1.0") == 0
+    info = manifest(out2)  # split folders train and holdout: holdout was seen by the probe
+    assert set(info["splits"]) == {"train", "holdout"} and info["num_failed"] == 0
+
+
+def test_beam_sink_makes_undeclared_splits_failures(tmp_path):
+    for i in range(3):
+        imaging.write(tmp_path / f"{i}.jpg", imaging.encode(imaging.photo((20, 20), i), "JPEG"))
+    listing = tmp_path / "list.csv"
+    listing.write_text("path,split\n0.jpg,train\n1.jpg,train\n2.jpg,extra\n")
+    out = tmp_path / "out"
+    assert run(tmp_path, listing, out, "output.sink=beam", "errors.max_failed_fraction=0.5") == 0
+    info = manifest(out)
+    assert (info["num_examples"], info["num_failed"]) == (2, 1) and info["accounted"]
+    failure = json.loads((out / "failures.jsonl").read_text())
+    assert failure["stage"] == "list" and failure["error"].startswith("UnknownSplit")

@@ -44,8 +44,10 @@ def test_a_dying_worker_fails_only_its_image():
     assert pool.record(ImageRef("b", "/b.jpg"), ImageSpec(), None, {}) == "/b.jpg"
 
 
-def test_native_memory_helpers_run_here():
+def test_native_memory_helpers_use_glibc_when_it_is_there():
+    import platform
+
     from transforms.native_memory import limit_malloc_arenas, release_free_memory
 
-    assert limit_malloc_arenas(2) in (True, False)  # False off glibc
-    release_free_memory()
+    assert limit_malloc_arenas(2) is (platform.libc_ver()[0] == "glibc")
+    release_free_memory()  # callable everywhere

@@ -35,6 +35,7 @@ class InputPlan:
     layout: str
     extensions: Tuple[str, ...]
     reason: str = ""
+    splits_seen: Tuple[str, ...] = ()  # split folders the layout probe found
 
 
 class _FolderRefFn(beam.DoFn):

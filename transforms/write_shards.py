@@ -53,13 +53,10 @@ class ShardResult:
     index: int
     num_shards: int
     temp_path: str
+    file_name: str  # its name once Finalize moves it into place
     num_examples: int
     num_bytes: int
     index_path: Optional[str] = None
-
-    @property
-    def file_name(self) -> str:
-        return self.temp_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
     @property
     def index_name(self) -> Optional[str]:
@@ -133,7 +130,8 @@ class _WriteShardFn(beam.DoFn):
         count = size = 0
         offsets: List[str] = []
         with FileSystems.create(temp_path, compression_type=compression) as handle:
-            for _, record in ordered_map(convert, sorted(refs, key=ref_order), s.threads):
+            in_flight = max(s.threads, 2 * s.processes)  # keep every worker process busy
+            for _, record in ordered_map(convert, sorted(refs, key=ref_order), in_flight):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
@@ -151,7 +149,7 @@ class _WriteShardFn(beam.DoFn):
                 handle.write("".join(offsets).encode("ascii"))
         self._converted.inc(count)
         self._bytes.inc(size)
-        yield ShardResult(split, index, num_shards, temp_path, count, size, index_path)
+        yield ShardResult(split, index, num_shards, temp_path, name, count, size, index_path)
 
 
 def _key_by_bucket(ref: ImageRef) -> Tuple[Tuple[str, int], ImageRef]:

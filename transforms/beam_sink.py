@@ -1,0 +1,120 @@
+"""The alternative sink: convert in parallel, then Beam's own WriteToTFRecord per split.
+
+Kept selectable (`output.sink: beam`) for comparison and for runners where its costs are
+acceptable. What it costs, measured and by design: with a fixed shard count it groups every
+*encoded record* by a random shard key (the local runner holds all of them in memory,
+about 0.15 MB per photo); records land in shards at random, so shard sizes vary and reruns
+differ byte-wise; `output.shards: auto` lets the runner pick the count (0 to Beam). The
+default sink (write_shards.py) groups only ImageRefs and has none of these costs.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Iterator, Mapping, Tuple
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms.records import RecordSettings, record_for
+from transforms.types import STAGE_LIST, STAGES, Failure, ImageRef
+from transforms.write_shards import FAILURES, ShardResult, ShardSettings
+
+_NAMESPACE = "image2tfrecord"
+_NAME = "-SSSSS-of-NNNNN"
+
+
+class _RecordFn(beam.DoFn):
+    """ImageRef -> (split, serialized Example), or a Failure aside."""
+
+    def __init__(self, settings: ShardSettings) -> None:
+        self._settings = settings
+        self._converted = Metrics.counter(_NAMESPACE, "images_converted")
+        self._failed = {stage: Metrics.counter(_NAMESPACE, f"images_failed_{stage}") for stage in STAGES}
+
+    def process(self, ref: ImageRef, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Iterator:
+        record = record_for(ref, RecordSettings(self._settings.image, labels, kinds))
+        if isinstance(record, Failure):
+            self._failed[record.stage].inc()
+            yield beam.pvalue.TaggedOutput(FAILURES, record)
+            return
+        self._converted.inc()
+        yield ref.split, record
+
+
+def count_records(path: str) -> Tuple[int, int]:
+    """(records, framed bytes) of a TFRecord file, reading only the length headers."""
+    compression = CompressionTypes.GZIP if path.endswith(".gz") else CompressionTypes.UNCOMPRESSED
+    count = size = 0
+    with FileSystems.open(path, compression_type=compression) as handle:
+        while True:
+            header = handle.read(12)
+            if len(header) < 12:
+                return count, size
+            length = struct.unpack("<Q", header[:8])[0]
+            handle.seek(length + 4, 1)
+            count += 1
+            size += length + 16
+
+
+def shard_result(path: str, split: str) -> ShardResult:
+    """Describe one file WriteToTFRecord wrote (its name carries index and count)."""
+    name = path.rsplit("/", 1)[-1]
+    _, index, _, total = name.split(".")[0].rsplit("-", 3)
+    records, size = count_records(path)
+    return ShardResult(split, int(index), int(total), path, name, records, size)
+
+
+class _KnownSplitFn(beam.DoFn):
+    """Refs of the splits the sink was built for; others become `list` failures."""
+
+    def __init__(self, splits: Tuple[str, ...]) -> None:
+        self._splits = splits
+
+    def process(self, ref: ImageRef) -> Iterator:
+        if ref.split in self._splits:
+            yield ref
+            return
+        yield beam.pvalue.TaggedOutput(FAILURES, Failure(ref.uri, STAGE_LIST, (
+            f"UnknownSplit: split {ref.split!r} is not in splits ({', '.join(self._splits)}), "
+            "which output.sink beam needs up front")))
+
+
+class WriteWithBeamSink(beam.PTransform):
+    """ImageRefs -> ShardResults and Failures, through WriteToTFRecord, one per split."""
+
+    def __init__(self, settings: ShardSettings, splits: Tuple[str, ...], labels: beam.PCollection,
+                 kinds: beam.PCollection) -> None:
+        super().__init__()
+        self._settings = settings
+        self._splits = splits
+        self._labels = labels
+        self._kinds = kinds
+
+    def expand(self, refs: beam.PCollection) -> Tuple[beam.PCollection, beam.PCollection]:
+        s = self._settings
+        known = refs | "KnownSplits" >> beam.ParDo(_KnownSplitFn(self._splits)).with_outputs(FAILURES, main="refs")
+        converted = (
+            known.refs
+            | "Spread" >> beam.Reshuffle()
+            | "Convert" >> beam.ParDo(_RecordFn(s), beam.pvalue.AsSingleton(self._labels),
+                                      beam.pvalue.AsSingleton(self._kinds)).with_outputs(FAILURES, main="records")
+        )
+        # -> (split, serialized Example)
+        suffix = ".tfrecord" + (".gz" if s.compression == "gzip" else "")
+        compression = CompressionTypes.GZIP if s.compression == "gzip" else CompressionTypes.UNCOMPRESSED
+        results = []
+        for split in self._splits:
+            written = (
+                converted.records
+                | f"Only_{split}" >> beam.FlatMap(lambda kv, name=split: [kv[1]] if kv[0] == name else [])
+                | f"WriteToTFRecord_{split}" >> beam.io.WriteToTFRecord(
+                    f"{s.temp_dir}/{split}", compression_type=compression, file_name_suffix=suffix,
+                    num_shards=s.shards or 0, shard_name_template=_NAME)
+                | f"Describe_{split}" >> beam.Map(shard_result, split)
+            )
+            results.append(written)
+        shards = results | "AllShards" >> beam.Flatten()
+        failures = (known.failures, converted.failures) | "SinkFailures" >> beam.Flatten()
+        return shards, failures

@@ -61,6 +61,8 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, plan: InputPlan, temp_dir: 
     """Wire the job; it reads as its table of contents."""
     listed = p | "ListImages" >> ListImages(plan, cfg.split_fractions)
     refs = listed.refs
+    if cfg.runner != "direct":  # one worker lists; spread the refs (locally: one bundle at a time)
+        refs = refs | "SpreadRefs" >> beam.Reshuffle()
     # -> ImageRef(key, uri, label, split, extra)
     labels = refs | "LabelIds" >> LabelIds()
     kinds = refs | "ExtraKinds" >> ExtraKinds()

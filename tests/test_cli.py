@@ -203,3 +203,19 @@ def test_beam_sink_makes_undeclared_splits_failures(tmp_path):
     assert (info["num_examples"], info["num_failed"]) == (2, 1) and info["accounted"]
     failure = json.loads((out / "failures.jsonl").read_text())
     assert failure["stage"] == "list" and failure["error"].startswith("UnknownSplit")
+
+
+def test_auto_shards_are_near_the_target_size(tmp_path):
+    import numpy as np
+
+    data = tmp_path / "noise"
+    rng = np.random.default_rng(7)
+    for i in range(40):  # incompressible PNGs of about 90 KB: 3.6 MB in all
+        pixels = rng.integers(0, 256, (150, 200, 3), dtype=np.uint8)
+        imaging.write(data / f"{i:02d}.png", imaging.encode(Image.fromarray(pixels), "PNG"))
+    out = tmp_path / "out"
+    assert run(tmp_path, data, out, "image.format=png", "output.shards=auto", "output.shard_size_mb=1") == 0
+    shards = sorted(out.glob("train-*.tfrecord"))
+    assert len(shards) == 3  # 3.6 MB / 1 MiB, rounded
+    for shard in shards:
+        assert 0.8 * 2**20 < shard.stat().st_size < 1.6 * 2**20, shard.stat().st_size

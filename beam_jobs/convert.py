@@ -1,7 +1,6 @@
 """The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
 from __future__ import annotations
 
-import json
 import uuid
 from importlib import metadata
 from typing import Callable, Dict, Optional
@@ -16,10 +15,11 @@ from beam_jobs.dry_run import job_document, write_job_file
 from beam_jobs.inputs import offline_input_plan, resolve_input
 from beam_jobs.runner import make_runner, pipeline_options
 from transforms.gcs import use_emulator_anonymously
-from transforms.finalize import MANIFEST, Finalize, OutputSettings, WriteFailures
+from transforms.finalize import Finalize, OutputSettings, WriteFailures
 from transforms.list_images import InputPlan, ListImages
 from transforms.metadata import CountAll, ExtraKinds, LabelIds
 from transforms.pool import local_processes, shared_pool
+from transforms.reading import load_manifest
 from transforms.beam_sink import WriteWithBeamSink
 from transforms.write_shards import ShardSettings, WriteShards
 
@@ -38,8 +38,9 @@ def versions() -> Dict[str, str]:
 
 
 def convert_processes(cfg: JobConfig) -> int:
-    """Worker processes per runner process: all cores locally, none on Dataflow (whose
-    SDK harness already runs a process per core) unless the config names a number."""
+    """Worker processes per runner process: `auto` is one per core on local machines with
+    more than two cores, none on Dataflow (whose SDK harness already runs a process per
+    core); a number in the config wins."""
     setting = cfg.parallelism.processes
     if setting == "auto" and cfg.runner != "direct":
         return 0
@@ -103,6 +104,8 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     if cfg.runner == "dataflow":
         dataflow.check(cfg)
     if job_file:
+        if cfg.runner != "dataflow":
+            raise ConfigError("config error: runner: --dry-run builds a Dataflow job; set runner: dataflow")
         return dry_run(cfg, job_file, say)
     use_emulator_anonymously()
     plan = resolve_input(cfg.input)
@@ -121,7 +124,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
             return None
         say(f"submitted Dataflow job {result.job_id()}; waiting for it to finish")
     result.wait_until_finish()
-    return read_manifest(cfg.output.path)
+    return load_manifest(cfg.output.path)
 
 
 def new_pipeline(cfg: JobConfig, options) -> beam.Pipeline:
@@ -147,11 +150,6 @@ def dry_run(cfg: JobConfig, job_file: str, say: Callable[[str], None]) -> None:
     result = pipeline.run()
     write_job_file(job_file, job_document(pipeline, result, options))
     say(f"wrote the {cfg.runner} job to {job_file}")
-
-
-def read_manifest(path: str) -> dict:
-    with FileSystems.open(f"{path}/{MANIFEST}") as handle:
-        return json.loads(handle.read().decode("utf-8"))
 
 
 def summary_lines(manifest: dict, path: str) -> list:

@@ -80,6 +80,13 @@ def test_dry_run_writes_the_job_offline(tmp_path, capsys, monkeypatch):
     assert "wrote the dataflow job" in capsys.readouterr().out
 
 
+def test_dry_run_is_for_dataflow_only(tmp_path, capsys):
+    args = ["convert", "/dev/null", "--set", f"input.path={tmp_path}", "--set", f"output.path={tmp_path / 'o'}"]
+    assert main([*args, "--dry-run", "--job-file", str(tmp_path / "job.json")]) == 2
+    assert "set runner: dataflow" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "job.json").exists()
+
+
 def test_dry_run_needs_a_job_file(capsys):
     assert main(["convert", "/dev/null", *sets(GOOD), "--dry-run"]) == 2
     assert "--job-file" in capsys.readouterr().err

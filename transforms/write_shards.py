@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import uuid
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -121,35 +121,43 @@ class _WriteShardFn(beam.DoFn):
         s = self._settings
         name = shard_file_name(split, index, num_shards, s.compression)
         temp_path = f"{s.temp_dir}/{name}.{uuid.uuid4().hex}"
-        if s.processes:
-            pool = shared_pool(s.processes)
-            convert = lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)  # noqa: E731
-        else:
-            convert = functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
         compression = CompressionTypes.GZIP if s.compression == "gzip" else CompressionTypes.UNCOMPRESSED
         count = size = 0
         offsets: List[str] = []
         with FileSystems.create(temp_path, compression_type=compression) as handle:
-            in_flight = max(s.threads, 2 * s.processes)  # keep every worker process busy
-            for _, record in ordered_map(convert, sorted(refs, key=ref_order), in_flight):
+            for _, record in ordered_map(self._converter(labels, kinds), sorted(refs, key=ref_order),
+                                         max(s.threads, 2 * s.processes)):  # keeps worker processes busy
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
                     continue
                 write_record(handle, record)
-                offsets.append(f"{size} {len(record) + 16}\n")  # offset and framed length
+                if s.index:
+                    offsets.append(f"{size} {len(record) + 16}\n")  # offset and framed length
                 count += 1
+                size += len(record) + 16
                 if count % TRIM_EVERY == 0:
                     release_free_memory()  # keeps peak memory flat over long runs
-                size += len(record) + 16
-        index_path = None
-        if s.index:
-            index_path = f"{temp_path}.idx"
-            with FileSystems.create(index_path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-                handle.write("".join(offsets).encode("ascii"))
+        index_path = _write_index(temp_path, offsets) if s.index else None
         self._converted.inc(count)
         self._bytes.inc(size)
         yield ShardResult(split, index, num_shards, temp_path, name, count, size, index_path)
+
+    def _converter(self, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Callable:
+        """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""
+        s = self._settings
+        if s.processes:
+            pool = shared_pool(s.processes)
+            return lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)
+        return functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
+
+
+def _write_index(temp_path: str, offsets: List[str]) -> str:
+    """The `.idx` beside a shard: one `offset length` line per record."""
+    path = f"{temp_path}.idx"
+    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        handle.write("".join(offsets).encode("ascii"))
+    return path
 
 
 def _key_by_bucket(ref: ImageRef) -> Tuple[Tuple[str, int], ImageRef]:

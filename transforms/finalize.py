@@ -19,6 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from transforms.examples import feature_spec
 from transforms.listing import is_remote, labels_lines
+from transforms.types import Failure
 from transforms.write_shards import ShardResult
 
 MANIFEST = "manifest.json"
@@ -107,8 +108,7 @@ class _FinalizeFn(beam.DoFn):
                     for line in io.TextIOWrapper(handle, encoding="utf-8"):
                         if not line.strip():
                             continue
-                        failure = json.loads(line)
-                        reasons[f"{failure['stage']}: {failure['error'].split(':', 1)[0]}"] += 1
+                        reasons[Failure(**json.loads(line)).reason] += 1
                         out.write(line.encode("utf-8"))
         return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 

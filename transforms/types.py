@@ -64,10 +64,3 @@ class Failure:
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
-
-class ImageError(Exception):
-    """An image that cannot be converted; carries the stage it failed at."""
-
-    def __init__(self, stage: str, message: str) -> None:
-        super().__init__(message)
-        self.stage = stage

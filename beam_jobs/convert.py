@@ -1,6 +1,7 @@
 """The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
 from __future__ import annotations
 
+import os
 import uuid
 from importlib import metadata
 from typing import Callable, Dict, Optional
@@ -17,6 +18,7 @@ from beam_jobs.runner import make_runner, pipeline_options
 from transforms.gcs import use_emulator_anonymously
 from transforms.finalize import Finalize, OutputSettings, WriteFailures
 from transforms.list_images import InputPlan, ListImages
+from transforms.listing import is_remote
 from transforms.metadata import CountAll, ExtraKinds, LabelIds
 from transforms.pool import local_processes, shared_pool
 from transforms.reading import load_manifest
@@ -89,6 +91,8 @@ def write_shards(cfg: JobConfig, plan: InputPlan, temp_dir: str, labels: beam.PC
 
 def check_output(path: str, overwrite: bool) -> None:
     """Refuse a non-empty output unless --overwrite; nothing is deleted here."""
+    if not is_remote(path) and os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(f"config error: output.path: {path} is a file, not a folder")
     found = FileSystems.match([f"{path}/**"], limits=[1])[0].metadata_list
     if found and not overwrite:
         raise ConfigError(f"output.path: {path} is not empty (holds {found[0].path}); "

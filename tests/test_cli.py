@@ -219,3 +219,11 @@ def test_auto_shards_are_near_the_target_size(tmp_path):
     assert len(shards) == 3  # 3.6 MB / 1 MiB, rounded
     for shard in shards:
         assert 0.8 * 2**20 < shard.stat().st_size < 1.6 * 2**20, shard.stat().st_size
+
+
+def test_output_path_that_is_a_file_is_one_line(tmp_path, capsys):
+    data = imaging.make_class_folders(tmp_path / "p", classes=("c",), per_class=1)
+    target = tmp_path / "taken.txt"
+    target.write_text("x")
+    assert run(tmp_path, data, target) == 2
+    assert capsys.readouterr().err.strip() == f"config error: output.path: {target} is a file, not a folder"

@@ -161,3 +161,21 @@ def test_inspect_and_preview(dataset, tmp_path, capsys):
 def test_reading_a_missing_split_is_one_line(dataset, tmp_path, capsys):
     assert main(["preview", str(dataset), "--split", "test", "--output", str(tmp_path / "x.png")]) == 2
     assert "no split 'test'" in capsys.readouterr().err
+
+
+def test_verify_and_readers_handle_gzip_shards(tmp_path, capsys):
+    imaging.make_class_folders(tmp_path / "p", classes=("a", "b"), per_class=3)
+    out = tmp_path / "gz"
+    assert main(["convert", "/dev/null", "--set", f"input.path={tmp_path / 'p'}", "--set", f"output.path={out}",
+                 "--set", "output.compression=gzip", "--set", "output.shards=2"]) == 0
+    capsys.readouterr()
+    code, printed = verify(out, capsys)
+    assert code == 0 and "6 records" in printed
+    plain = list(ImageRecords(str(out), "train"))
+    from_tf = [(i.numpy(), int(label)) for i, label in tf_dataset(str(out), "train")]
+    assert len(plain) == len(from_tf) == 6
+    assert all(np.array_equal(a, b) and la == lb for (a, la), (b, lb) in zip(from_tf, plain))
+    shard = out / "train-00001-of-00002.tfrecord.gz"
+    shard.write_bytes(shard.read_bytes()[:-20])  # a cut gzip stream
+    code, printed = verify(out, capsys)
+    assert code == 1 and "train-00001-of-00002.tfrecord.gz:" in printed

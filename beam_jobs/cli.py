@@ -1,6 +1,6 @@
 """The command line.
 
-    image2tfrecord convert CONFIG [--set key=value ...] [--overwrite] [--dry-run --job-file PATH]
+    image2tfrecord convert [CONFIG] [--set key=value ...] [--overwrite] [--dry-run --job-file PATH]
     image2tfrecord verify OUTPUT [--config CONFIG] [--set key=value ...]
     image2tfrecord inspect OUTPUT
     image2tfrecord preview OUTPUT [--split S] [--n 36] --output sheet.png
@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="image2tfrecord", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     convert = commands.add_parser("convert", help="convert images into sharded TFRecords")
-    convert.add_argument("config", help="launch YAML (see launch/)")
+    convert.add_argument("config", nargs="?", help="launch YAML (see launch/); optional when --set gives "
+                                                   "input.path and output.path")
     convert.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                          help="override a config key, e.g. --set output.shards=8 (repeatable)")
     convert.add_argument("--overwrite", action="store_true",

@@ -168,6 +168,12 @@ def test_missing_input_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"config error: input.path: {tmp_path / 'nowhere'} does not exist"
 
 
+def test_config_file_is_optional(tmp_path):
+    data = imaging.make_class_folders(tmp_path / "p", classes=("c",), per_class=2)
+    assert main(["convert", "--set", f"input.path={data}", "--set", f"output.path={tmp_path / 'o'}"]) == 0
+    assert manifest(tmp_path / "o")["num_examples"] == 2
+
+
 def test_console_script_is_installed(tmp_path):
     done = subprocess.run([Path(sys.executable).parent / "image2tfrecord", "convert", "--help"],
                           capture_output=True, text=True, check=True)

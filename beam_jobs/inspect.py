@@ -34,10 +34,7 @@ def inspect_lines(root: str) -> List[str]:
                      f"{mb:.1f}", f"{per:.1f}"])
     lines += _table(rows)
     if labels:
-        per_class = {split: collections.Counter() for split in manifest["splits"]}
-        for split in manifest["splits"]:
-            for record in ImageRecords(root, split, features="all", decode=False):
-                per_class[split][record.get(KEY_LABEL, [-1])[0]] += 1
+        per_class = {split: _class_counts(root, manifest, split) for split in manifest["splits"]}
         rows = [["class", "label", *manifest["splits"], "total"]]
         totals = collections.Counter()
         for counter in per_class.values():
@@ -52,6 +49,18 @@ def inspect_lines(root: str) -> List[str]:
         lines += ["", "failures (failures.jsonl):"]
         lines += [f"  {count:6d}  {reason}" for reason, count in manifest["failures_by_reason"].items()]
     return lines
+
+
+def _class_counts(root: str, manifest: dict, split: str) -> collections.Counter:
+    """Records per label id: from the manifest, or (Beam sink, older manifests) by reading."""
+    entry = manifest["splits"][split]
+    if entry.get("classes") or entry["num_examples"] == 0:
+        ids = {name: i for i, name in enumerate(manifest["labels"])}
+        return collections.Counter({ids.get(name, -1): n for name, n in entry.get("classes", {}).items()})
+    counts: collections.Counter = collections.Counter()
+    for record in ImageRecords(root, split, features="all", decode=False):
+        counts[record.get(KEY_LABEL, [-1])[0]] += 1
+    return counts
 
 
 def preview(root: str, split: str, count: int, output: str) -> int:

@@ -40,6 +40,7 @@ def test_convert_class_folders_and_read_back(tmp_path, capsys):
     assert [s["file"] for s in info["splits"]["train"]["shards"]] == [
         f"train-0000{i}-of-00004.tfrecord" for i in range(4)]
     assert sorted(s["num_examples"] for s in info["splits"]["train"]["shards"]) == [3, 4, 4, 4]
+    assert info["splits"]["train"]["classes"] == {"cat": 5, "dog": 5, "emu": 5}
     assert info["versions"]["apache-beam"] and info["config"]["output"]["shards"] == 4
     labels = (out / "labels.txt").read_text().splitlines()
     assert labels == ["cat", "dog", "emu"] == info["labels"]

@@ -65,9 +65,11 @@ def split_summary(results: List[ShardResult]) -> Dict[str, Dict[str, Any]]:
     splits: Dict[str, Dict[str, Any]] = {}
     for result in sorted(results, key=lambda r: (r.split, r.index)):
         entry = splits.setdefault(result.split, {"num_examples": 0, "num_shards": result.num_shards,
-                                                 "num_bytes": 0, "shards": []})
+                                                 "num_bytes": 0, "classes": {}, "shards": []})
         entry["num_examples"] += result.num_examples
         entry["num_bytes"] += result.num_bytes
+        for name, count in result.classes:
+            entry["classes"][name] = entry["classes"].get(name, 0) + count
         shard = {"file": result.file_name, "num_examples": result.num_examples}
         if result.index_name:
             shard["index"] = result.index_name

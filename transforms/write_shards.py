@@ -7,10 +7,11 @@ threads, and streams the records into a temp file that Finalize renames into pla
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import uuid
-from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Counter, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -57,6 +58,7 @@ class ShardResult:
     num_examples: int
     num_bytes: int
     index_path: Optional[str] = None
+    classes: Tuple[Tuple[str, int], ...] = ()  # records per class name in this shard
 
     @property
     def index_name(self) -> Optional[str]:
@@ -124,14 +126,17 @@ class _WriteShardFn(beam.DoFn):
         compression = CompressionTypes.GZIP if s.compression == "gzip" else CompressionTypes.UNCOMPRESSED
         count = size = 0
         offsets: List[str] = []
+        classes: Counter = collections.Counter()
         with FileSystems.create(temp_path, compression_type=compression) as handle:
-            for _, record in ordered_map(self._converter(labels, kinds), sorted(refs, key=ref_order),
+            for ref, record in ordered_map(self._converter(labels, kinds), sorted(refs, key=ref_order),
                                          max(s.threads, 2 * s.processes)):  # keeps worker processes busy
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
                     continue
                 write_record(handle, record)
+                if ref.label is not None:
+                    classes[ref.label] += 1
                 if s.index:
                     offsets.append(f"{size} {len(record) + 16}\n")  # offset and framed length
                 count += 1
@@ -141,7 +146,8 @@ class _WriteShardFn(beam.DoFn):
         index_path = _write_index(temp_path, offsets) if s.index else None
         self._converted.inc(count)
         self._bytes.inc(size)
-        yield ShardResult(split, index, num_shards, temp_path, name, count, size, index_path)
+        yield ShardResult(split, index, num_shards, temp_path, name, count, size, index_path,
+                          tuple(sorted(classes.items())))
 
     def _converter(self, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Callable:
         """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""

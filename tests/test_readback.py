@@ -151,7 +151,7 @@ def test_inspect_and_preview(dataset, tmp_path, capsys):
     assert "18 records" in out and "train" in out and "validation" in out
     assert any(line.startswith("ant ") and line.split()[-1] == "6" for line in out.splitlines())
     manifest = json.loads((dataset / "manifest.json").read_text())  # the counts inspect used
-    assert sum(manifest["splits"][s]["classes"]["ant"] for s in manifest["splits"]) == 6
+    assert sum(manifest["splits"][s]["classes"].get("ant", 0) for s in manifest["splits"]) == 6
     sheet = tmp_path / "sheet.png"
     assert main(["preview", str(dataset), "--split", "train", "--n", "9", "--output", str(sheet)]) == 0
     with Image.open(sheet) as image:

@@ -20,7 +20,8 @@ from apache_beam.metrics import Metrics
 
 from beam_jobs.config import JobConfig
 from transforms.examples import parse_example
-from transforms.reading import CorruptRecord, check_record, iter_records, load_manifest, open_shard
+from transforms.reading import check_record, load_manifest, open_shard
+from transforms.tfrecord_io import CorruptRecord, framed_length, iter_records
 
 _NAMESPACE = "image2tfrecord"
 
@@ -58,7 +59,7 @@ def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
     try:
         with open_shard(path) as handle:
             for offset, record in iter_records(handle):
-                offsets.append(f"{offset} {len(record) + 16}")
+                offsets.append(f"{offset} {framed_length(record)}")
                 try:
                     issue = check_record(parse_example(record))
                 except Exception as exc:  # noqa: BLE001 - not an Example at all

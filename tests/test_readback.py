@@ -78,7 +78,7 @@ def test_verify_names_a_count_mismatch(copy, capsys):
 
 def test_verify_catches_pixels_that_do_not_match_their_features(tmp_path, capsys):
     from transforms.examples import serialize_example
-    from transforms.write_shards import write_record
+    from transforms.tfrecord_io import write_record
 
     out = tmp_path / "forged"
     out.mkdir()

@@ -9,15 +9,15 @@ default sink (write_shards.py) groups only ImageRefs and has none of these costs
 """
 from __future__ import annotations
 
-import struct
 from typing import Iterator, Mapping, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms.reading import open_shard
 from transforms.records import RecordSettings, record_for
+from transforms.tfrecord_io import framed_length, iter_records
 from transforms.types import STAGE_LIST, STAGES, Failure, ImageRef
 from transforms.write_shards import FAILURES, ShardResult, ShardSettings
 
@@ -44,18 +44,13 @@ class _RecordFn(beam.DoFn):
 
 
 def count_records(path: str) -> Tuple[int, int]:
-    """(records, framed bytes) of a TFRecord file, reading only the length headers."""
-    compression = CompressionTypes.GZIP if path.endswith(".gz") else CompressionTypes.UNCOMPRESSED
+    """(records, framed bytes) of a TFRecord file WriteToTFRecord wrote."""
     count = size = 0
-    with FileSystems.open(path, compression_type=compression) as handle:
-        while True:
-            header = handle.read(12)
-            if len(header) < 12:
-                return count, size
-            length = struct.unpack("<Q", header[:8])[0]
-            handle.seek(length + 4, 1)
+    with open_shard(path) as handle:
+        for _, record in iter_records(handle):
             count += 1
-            size += length + 16
+            size += framed_length(record)
+    return count, size
 
 
 def shard_result(path: str, split: str) -> ShardResult:

@@ -6,36 +6,22 @@ splits the shards between data-loader workers.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
-import gzip
 import io
 import json
-import struct
-from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional
 
 import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.io.tfrecordio import _TFRecordUtil
 from PIL import Image
 
 from transforms.examples import (
     KEY_CHANNELS, KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_WIDTH, parse_example,
 )
 from transforms.gcs import use_emulator_anonymously
-
-_HEADER = struct.Struct("<QI")
-_FOOTER = struct.Struct("<I")
-
-
-class CorruptRecord(ValueError):
-    """A record whose framing, CRC, Example or pixels are wrong; names the record."""
-
-    def __init__(self, index: int, offset: int, reason: str) -> None:
-        super().__init__(f"record {index} (byte {offset}): {reason}")
-        self.index = index
-        self.offset = offset
-
+from transforms.tfrecord_io import iter_records
 
 def load_manifest(path: str) -> Dict[str, Any]:
     """manifest.json of a converted dataset (local or gs://)."""
@@ -54,31 +40,8 @@ def shard_paths(path: str, manifest: Dict[str, Any], split: str) -> List[str]:
 def open_shard(path: str) -> BinaryIO:
     """A shard's bytes, gunzipped when its name ends in .gz."""
     use_emulator_anonymously()
-    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-    return gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
-
-
-def iter_records(handle: BinaryIO) -> Iterator[Tuple[int, bytes]]:
-    """(offset, record) for each record, checking lengths and both masked CRC32Cs."""
-    index, offset = 0, 0
-    while True:
-        header = handle.read(_HEADER.size)
-        if not header:
-            return
-        if len(header) < _HEADER.size:
-            raise CorruptRecord(index, offset, f"truncated header ({len(header)} of {_HEADER.size} bytes)")
-        length, length_crc = _HEADER.unpack(header)
-        if length_crc != _TFRecordUtil._masked_crc32c(header[:8]):
-            raise CorruptRecord(index, offset, "length CRC mismatch")
-        data = handle.read(length)
-        footer = handle.read(_FOOTER.size)
-        if len(data) < length or len(footer) < _FOOTER.size:
-            raise CorruptRecord(index, offset, f"truncated data ({len(data)} of {length} bytes)")
-        if _FOOTER.unpack(footer)[0] != _TFRecordUtil._masked_crc32c(data):
-            raise CorruptRecord(index, offset, "data CRC mismatch")
-        yield offset, data
-        offset += _HEADER.size + length + _FOOTER.size
-        index += 1
+    gzipped = path.endswith(".gz")
+    return FileSystems.open(path, compression_type=CompressionTypes.GZIP if gzipped else CompressionTypes.UNCOMPRESSED)
 
 
 def decode_pixels(features: Dict[str, list]) -> np.ndarray:
@@ -131,7 +94,9 @@ class ImageRecords:
 
     def shard(self, count: int, index: int) -> "ImageRecords":
         """This reader's share of the shards (e.g. one DataLoader worker's)."""
-        return dataclasses.replace(self, _shards=self._shards[index::count])
+        part = copy.copy(self)  # the manifest is not read again
+        part._shards = self._shards[index::count]
+        return part
 
     def __len__(self) -> int:
         files = set(p.rsplit("/", 1)[-1] for p in self._shards)

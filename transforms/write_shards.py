@@ -16,7 +16,6 @@ from typing import Callable, Counter, Dict, Iterable, Iterator, List, Mapping, O
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.io.tfrecordio import _TFRecordUtil
 from apache_beam.metrics import Metrics
 
 from transforms.image_ops import ImageSpec
@@ -25,6 +24,7 @@ from transforms.parallel import ordered_map
 from transforms.pool import shared_pool
 from transforms.records import RecordSettings, label_id, record_for
 from transforms.sharding import SplitPlan, bucket_of, order_hash, plan_shards, shard_file_name
+from transforms.tfrecord_io import framed_length, write_record
 from transforms.types import STAGE_LIST, STAGES, Failure, ImageRef
 
 FAILURES = "failures"
@@ -75,14 +75,9 @@ def ref_order(ref: ImageRef) -> Tuple[int, str, str]:
     return (order_hash(ref.key), ref.key, repr(ref))
 
 
-def write_record(handle, record: bytes) -> None:
-    """TFRecord framing (length, masked CRC32C of both), as Beam's own TFRecord sink writes it."""
-    _TFRecordUtil.write_record(handle, record)
-
-
 def mean_record_bytes(sample: List[ImageRef], image: ImageSpec) -> Optional[float]:
     """The mean framed size of the records a sample of refs turns into (None if none convert)."""
-    sizes = [len(r) + 16 for r in (record_for(ref, RecordSettings(image)) for ref in sample)
+    sizes = [framed_length(r) for r in (record_for(ref, RecordSettings(image)) for ref in sample)
              if isinstance(r, bytes)]
     return sum(sizes) / len(sizes) if sizes else None
 
@@ -138,9 +133,9 @@ class _WriteShardFn(beam.DoFn):
                 if ref.label is not None:
                     classes[ref.label] += 1
                 if s.index:
-                    offsets.append(f"{size} {len(record) + 16}\n")  # offset and framed length
+                    offsets.append(f"{size} {framed_length(record)}\n")  # offset and framed length
                 count += 1
-                size += len(record) + 16
+                size += framed_length(record)
                 if count % TRIM_EVERY == 0:
                     release_free_memory()  # keeps peak memory flat over long runs
         index_path = _write_index(temp_path, offsets) if s.index else None

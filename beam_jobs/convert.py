@@ -115,8 +115,9 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     plan = resolve_input(cfg.input)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     check_output(cfg.output.path, overwrite)
-    if cfg.runner == "direct" and convert_processes(cfg):
-        shared_pool(convert_processes(cfg)).warm_up()  # starts while the input is listed
+    processes = convert_processes(cfg)
+    if cfg.runner == "direct" and processes:
+        shared_pool(processes).warm_up()  # starts while the input is listed
     options = pipeline_options(cfg)
     pipeline = new_pipeline(cfg, options)
     build_pipeline(pipeline, cfg, plan, _temp_dir(cfg))

@@ -1,6 +1,8 @@
 """Resolving `input.*` before the pipeline is built: what kind of input, which layout, and why."""
 from __future__ import annotations
 
+from typing import Optional
+
 from apache_beam.io.filesystems import FileSystems
 
 from beam_jobs.config import ConfigError, InputConfig
@@ -19,24 +21,31 @@ def _glob_root(pattern: str) -> str:
     return dirname(head) if not head.endswith("/") else head.rstrip("/")
 
 
-def resolve_input(cfg: InputConfig) -> InputPlan:
-    """Pick folder, glob or listing and the layout; raise ConfigError naming the key."""
+def _without_listing(cfg: InputConfig) -> Optional[InputPlan]:
+    """The plan for a listing file or a glob, from the path alone; None for a folder."""
     path = cfg.path
     if is_listing_file(path) and not is_glob(path):
         if cfg.layout not in ("auto", "listing"):
             raise ConfigError(f"config error: input.layout: {cfg.layout} needs a folder, "
                               f"but input.path is a listing file ({path})")
-        if not FileSystems.exists(path):
-            raise ConfigError(f"config error: input.path: listing file {path} does not exist")
         return InputPlan("listing", path, dirname(path), "listing", cfg.extensions,
                          f"input.path is a {path.rsplit('.', 1)[-1]} listing")
     if cfg.layout == "listing":
         raise ConfigError(f"config error: input.layout: listing needs a .txt, .csv or .jsonl file, got {path}")
     if is_glob(path):
-        root = _glob_root(path)
         layout = "flat" if cfg.layout == "auto" else cfg.layout
-        return InputPlan("glob", path, root, layout, cfg.extensions, "input.path is a glob")
-    root = path.rstrip("/")
+        return InputPlan("glob", path, _glob_root(path), layout, cfg.extensions, "input.path is a glob")
+    return None
+
+
+def resolve_input(cfg: InputConfig) -> InputPlan:
+    """Pick folder, glob or listing and the layout; raise ConfigError naming the key."""
+    plan = _without_listing(cfg)
+    if plan is not None:
+        if plan.kind == "listing" and not FileSystems.exists(plan.pattern):
+            raise ConfigError(f"config error: input.path: listing file {plan.pattern} does not exist")
+        return plan
+    root = cfg.path.rstrip("/")
     if not is_remote(root) and not FileSystems.exists(root):
         raise ConfigError(f"config error: input.path: {root} does not exist")
     pattern = f"{root}/**"
@@ -58,13 +67,10 @@ def offline_input_plan(cfg: InputConfig) -> InputPlan:
     The job's graph is the same for every folder layout; with `auto` the folder is not
     probed offline, so the plan says class_folders and the reason says why.
     """
-    path = cfg.path
-    if is_listing_file(path) and not is_glob(path):
-        return InputPlan("listing", path, dirname(path), "listing", cfg.extensions, "a listing file")
-    if is_glob(path):
-        layout = "flat" if cfg.layout == "auto" else cfg.layout
-        return InputPlan("glob", path, _glob_root(path), layout, cfg.extensions, "a glob")
-    root = path.rstrip("/")
+    plan = _without_listing(cfg)
+    if plan is not None:
+        return plan
+    root = cfg.path.rstrip("/")
     if cfg.layout == "auto":
         return InputPlan("folder", f"{root}/**", root, "class_folders", cfg.extensions,
                          "auto is not probed in a dry run; set input.layout to choose")

@@ -12,6 +12,7 @@ setup(
     install_requires=[
         "apache-beam[gcp]>=2.60",
         "pillow>=10.1",
+        "simplejpeg>=1.7",
         "numpy>=1.24",
         "pyyaml>=6.0",
         "pydantic>=2.5",

@@ -149,10 +149,17 @@ class OutputConfig(_Section):
 
 
 class ParallelismConfig(_Section):
-    """How each worker spreads conversion: threads for I/O, processes for Pillow's codecs."""
+    """How each worker spreads conversion: threads that read and convert, optional processes."""
 
-    threads: int = Field(default=4, ge=1, le=64)
+    threads: Union[Literal["auto"], int] = "auto"
     processes: Union[Literal["auto"], int] = "auto"
+
+    @field_validator("threads")
+    @classmethod
+    def check_threads(cls, value: Union[str, int]) -> Union[str, int]:
+        if isinstance(value, int) and not 1 <= value <= 64:
+            raise ValueError("must be auto or a number of threads from 1 to 64")
+        return value
 
     @field_validator("processes")
     @classmethod

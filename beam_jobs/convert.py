@@ -16,10 +16,10 @@ from beam_jobs.dry_run import job_document, write_job_file
 from beam_jobs.inputs import offline_input_plan, resolve_input
 from beam_jobs.runner import make_runner, pipeline_options
 from transforms.gcs import use_emulator_anonymously
-from transforms.finalize import Finalize, OutputSettings, WriteFailures
+from transforms.facts import SAMPLE_SIZE, GatherFacts
+from transforms.finalize import Finalize, OutputSettings
 from transforms.list_images import InputPlan, ListImages
 from transforms.listing import is_remote
-from transforms.metadata import CountAll, ExtraKinds, LabelIds
 from transforms.pool import local_processes, shared_pool
 from transforms.reading import load_manifest
 from transforms.beam_sink import WriteWithBeamSink
@@ -31,7 +31,7 @@ TEMP_PREFIX = ".image2tfrecord-tmp-"
 def versions() -> Dict[str, str]:
     """Versions of what made the shards, for the manifest."""
     out = {}
-    for name in ("image2tfrecord", "apache-beam", "pillow"):
+    for name in ("image2tfrecord", "apache-beam", "pillow", "simplejpeg"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -55,7 +55,8 @@ def shard_settings(cfg: JobConfig, temp_dir: str) -> ShardSettings:
         temp_dir=temp_dir, image=cfg.image.spec(),
         shards=None if out.shards == "auto" else out.shards,
         target_bytes=out.shard_size_mb * 1024 * 1024,
-        compression=out.compression, index=out.index, threads=cfg.parallelism.threads,
+        compression=out.compression, index=out.index,
+        threads=0 if cfg.parallelism.threads == "auto" else cfg.parallelism.threads,
         processes=convert_processes(cfg),
     )
 
@@ -67,26 +68,24 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, plan: InputPlan, temp_dir: 
     if cfg.runner != "direct":  # one worker lists; spread the refs (locally: one bundle at a time)
         refs = refs | "SpreadRefs" >> beam.Reshuffle()
     # -> ImageRef(key, uri, label, split, extra)
-    labels = refs | "LabelIds" >> LabelIds()
-    kinds = refs | "ExtraKinds" >> ExtraKinds()
-    num_listed = (refs, listed.failures) | "CountListed" >> CountAll()
-    shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, plan, temp_dir, labels, kinds)
+    sample = SAMPLE_SIZE if cfg.output.shards == "auto" and cfg.output.sink == "shards" else 0
+    facts = (refs, listed.failures) | "GatherFacts" >> GatherFacts(sample)
+    # -> one DatasetFacts(labels, kinds, num_listed, bucket_counts, sample)
+    shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, plan, temp_dir, facts)
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
     failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error)
-    failure_files = failures | "WriteFailures" >> WriteFailures(temp_dir)
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions())
-    return p | "Finalize" >> Finalize(settings, shards, failure_files, labels, kinds, num_listed)
+    return p | "Finalize" >> Finalize(settings, shards, failures, facts)
 
 
-def write_shards(cfg: JobConfig, plan: InputPlan, temp_dir: str, labels: beam.PCollection,
-                 kinds: beam.PCollection) -> beam.PTransform:
+def write_shards(cfg: JobConfig, plan: InputPlan, temp_dir: str, facts: beam.PCollection) -> beam.PTransform:
     """The configured sink: exact hash-ranked shards (default), or Beam's WriteToTFRecord."""
     settings = shard_settings(cfg, temp_dir)
     if cfg.output.sink == "beam":
         splits = tuple(sorted(set(cfg.splits) | set(plan.splits_seen)))
-        return WriteWithBeamSink(settings, splits, labels, kinds)
-    return WriteShards(settings, labels, kinds)
+        return WriteWithBeamSink(settings, splits, facts)
+    return WriteShards(settings, facts)
 
 
 def check_output(path: str, overwrite: bool) -> None:

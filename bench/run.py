@@ -2,12 +2,14 @@
 
     make bench                                   # generated images
     make bench BENCH_ARGS="--images ../shared/corpus/photos"
-    python bench/run.py --images DIR --photo-count 4000 --camera-count 100 --memory
+    python bench/run.py --images DIR --photo-count 4000 --camera-count 100 --memory --repeat 3
 
 Workloads: photo-sized JPEGs (the source images replicated to --photo-count files),
 camera-sized 12 MP JPEGs (re-encoded from the sources), and `format: original` pass-through.
 Every contender runs as its own command; the table gives its wall time, images/s, the
-project's speed as a ratio to it, and the peak RSS of its whole process tree.
+project's speed as a ratio to it, and the peak RSS of its whole process tree. With
+--repeat N, the contenders of a workload run in turn N times and the table gives each
+one's median time (and its highest peak RSS), so drift in the machine's speed hits all alike.
 """
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from PIL import Image
 
@@ -39,6 +42,7 @@ class Measurement:
     images: int
     seconds: float
     peak_rss_mb: float
+    runs: int = 1
 
     @property
     def rate(self) -> float:
@@ -130,11 +134,14 @@ def write_listing(files: List[Path], path: Path) -> Path:
     return path
 
 
+def project_command(folder: Path, out: Path, extra: List[str]) -> List[str]:
+    return [CLI, "convert", str(HERE / "bench.yaml"), "--set", f"input.path={folder}",
+            "--set", f"output.path={out}", *sum((["--set", e] for e in extra), [])]
+
+
 def run_project(workload: str, folder: Path, out: Path, count: int, extra: List[str]) -> Measurement:
     shutil.rmtree(out, ignore_errors=True)
-    command = [CLI, "convert", str(HERE / "bench.yaml"), "--set", f"input.path={folder}",
-               "--set", f"output.path={out}", *sum((["--set", e] for e in extra), [])]
-    result = measure(workload, "image2tfrecord", count, command)
+    result = measure(workload, "image2tfrecord", count, project_command(folder, out, extra))
     manifest = json.loads((out / "manifest.json").read_text())
     if manifest["num_examples"] != count:
         sys.exit(f"image2tfrecord wrote {manifest['num_examples']} of {count} on {workload}")
@@ -149,14 +156,24 @@ def run_reference(workload: str, kind: str, files: List[Path], work: Path, procs
     return measure(workload, kind, len(files), command)
 
 
+def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measurement]:
+    """Run the contenders of one workload in turn, `repeat` times; each one's median run."""
+    seen: List[List[Measurement]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for i, run in enumerate(runs):
+            seen[i].append(run())
+    return [dataclasses.replace(ms[0], seconds=statistics.median(m.seconds for m in ms),
+                                peak_rss_mb=max(m.peak_rss_mb for m in ms), runs=len(ms)) for ms in seen]
+
+
 def table(results: List[Measurement]) -> str:
     ours = {r.workload: r for r in results if r.contender == "image2tfrecord"}
-    lines = ["| workload | contender | images | seconds | images/s | image2tfrecord speed ratio | peak RSS (MB) |",
+    lines = ["| workload | contender | images | seconds (median of runs) | images/s | image2tfrecord speed ratio | peak RSS (MB) |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in results:
         ratio = ours[r.workload].rate / r.rate if r.workload in ours else float("nan")
         shown = "1.00 (itself)" if r.contender == "image2tfrecord" else f"{ratio:.2f}x"
-        lines.append(f"| {r.workload} | {r.contender} | {r.images} | {r.seconds:.1f} | {r.rate:.0f} | "
+        lines.append(f"| {r.workload} | {r.contender} | {r.images} | {r.seconds:.1f} ({r.runs}) | {r.rate:.0f} | "
                      f"{shown} | {r.peak_rss_mb:.0f} |")
     return "\n".join(lines)
 
@@ -170,6 +187,8 @@ def main() -> None:
     parser.add_argument("--workloads", default="photo,camera,passthrough")
     parser.add_argument("--memory", action="store_true",
                         help="also compare the project's peak RSS at 4,000 and 20,000 images")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each workload's contenders in turn this many times; report medians")
     parser.add_argument("--beam-sink", action="store_true",
                         help="also run the photo workload with output.sink: beam (WriteToTFRecord)")
     args = parser.parse_args()
@@ -182,22 +201,26 @@ def main() -> None:
     if "photo" in wanted or "passthrough" in wanted:
         photos = replicate(sources, args.photo_count, work / f"photos-{args.photo_count}")
     if "photo" in wanted:
-        results.append(run_project("photo", photos[0].parent, work / "out" / "photo", len(photos), []))
+        folder = photos[0].parent
+        runs = [lambda: run_project("photo", folder, work / "out" / "photo", len(photos), [])]
         if args.beam_sink:
-            results.append(dataclasses.replace(
-                run_project("photo", photos[0].parent, work / "out" / "photo-beam", len(photos),
-                            ["output.sink=beam"]), contender="image2tfrecord, sink beam"))
-        results.append(run_reference("photo", "pillow", photos, work, procs))
-        results.append(run_reference("photo", "tfimage", photos, work, procs))
+            runs.append(lambda: dataclasses.replace(
+                run_project("photo", folder, work / "out" / "photo-beam", len(photos), ["output.sink=beam"]),
+                contender="image2tfrecord, sink beam"))
+        runs.append(lambda: run_reference("photo", "pillow", photos, work, procs))
+        runs.append(lambda: run_reference("photo", "tfimage", photos, work, procs))
+        results += rounds(runs, args.repeat)
     if "camera" in wanted:
         cameras = camera_sized(sources, args.camera_count, work / "camera")
-        results.append(run_project("camera", cameras[0].parent, work / "out" / "camera", len(cameras), []))
-        results.append(run_reference("camera", "pillow", cameras, work, procs))
-        results.append(run_reference("camera", "tfimage", cameras, work, procs))
+        results += rounds([
+            lambda: run_project("camera", cameras[0].parent, work / "out" / "camera", len(cameras), []),
+            lambda: run_reference("camera", "pillow", cameras, work, procs),
+            lambda: run_reference("camera", "tfimage", cameras, work, procs)], args.repeat)
     if "passthrough" in wanted:
-        results.append(run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),
-                                   ["image.format=original", "image.resize.mode=none"]))
-        results.append(run_reference("passthrough", "copy", photos, work, procs))
+        results += rounds([
+            lambda: run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),
+                                ["image.format=original", "image.resize.mode=none"]),
+            lambda: run_reference("passthrough", "copy", photos, work, procs)], args.repeat)
     print(f"\nmachine: {platform.machine()}, {procs} cores, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(table(results))

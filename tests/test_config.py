@@ -47,6 +47,8 @@ def test_defaults():
     ("splits={'bad name': 1.0}", "splits: split name"),
     ("input.layout=tree", "input.layout:"),
     ("runner=spark", "runner:"),
+    ("parallelism.threads=0", "parallelism.threads: must be auto or a number"),
+    ("parallelism.threads=many", "parallelism.threads:"),
 ])
 def test_each_error_names_its_key(override, key):
     assert key in error_for(override)

@@ -72,8 +72,8 @@ def test_dry_run_writes_the_job_offline(tmp_path, capsys, monkeypatch):
     assert main(["convert", "/dev/null", *sets(GOOD), "--dry-run", "--job-file", str(job)]) == 0
     assert time.monotonic() - started < 60
     document = json.loads(job.read_text())
-    assert document["steps"] == ["ListImages", "SpreadRefs", "LabelIds", "ExtraKinds", "CountListed",
-                                 "WriteShards", "AllFailures", "WriteFailures", "Finalize"]
+    assert document["steps"] == ["ListImages", "SpreadRefs", "GatherFacts", "WriteShards", "AllFailures",
+                                 "Finalize"]
     assert document["options"]["project"] == "my-project" and document["options"]["region"] == "us-central1"
     names = {t["uniqueName"] for t in document["pipeline"]["components"]["transforms"].values()}
     assert "WriteShards/ConvertAndWrite" in names

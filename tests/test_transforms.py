@@ -1,17 +1,19 @@
 """One real Beam pipeline per transform, failures outputs included."""
 import json
+import os
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests import imaging
-from transforms.finalize import FAILURES_FILE, Finalize, OutputSettings, WriteFailures
+from transforms.facts import DatasetFacts, GatherFacts
+from transforms.finalize import FAILURES_FILE, Finalize, OutputSettings
 from transforms.image_ops import ImageSpec
 from transforms.list_images import InputPlan, ListImages
 from transforms.listing import DEFAULT_EXTENSIONS
-from transforms.metadata import CountAll, ExtraKinds, LabelIds
+from transforms.sharding import bucket_of, ref_order
 from transforms.types import Failure, ImageRef
-from transforms.write_shards import ShardSettings, WriteShards
+from transforms.write_shards import ShardSettings, WriteShards, converter_threads
 
 TRAIN = (("train", 1.0),)
 
@@ -47,15 +49,34 @@ def test_list_images_from_a_csv_listing(tmp_path, pipeline):
                     equal_to([("list", True)]), label="failures")
 
 
-def test_labels_kinds_and_counts(pipeline):
+def test_gather_facts_in_one_pass(pipeline):
     refs = [ImageRef("a", "a", "dog", extra=(("n", 1),)), ImageRef("b", "b", "cat", extra=(("n", 2.5),)),
-            ImageRef("c", "c", "dog")]
+            ImageRef("c", "c", "dog", split="validation")]
+    refs += [ImageRef(f"x{i}", f"x{i}", "dog") for i in range(200)]
+    failures = [Failure("bad.csv:3", "list", "ListingError: no path")]
     with pipeline as p:
-        pcoll = p | beam.Create(refs)
-        assert_that(pcoll | LabelIds(), equal_to([{"cat": 0, "dog": 1}]), label="labels")
-        assert_that(pcoll | ExtraKinds(), equal_to([{"n": "float"}]), label="kinds")
-        others = p | "More" >> beam.Create([1, 2])
-        assert_that((pcoll, others) | CountAll(), equal_to([5]), label="count")
+        facts = (p | "Refs" >> beam.Create(refs), p | "Failures" >> beam.Create(failures)) | GatherFacts(5)
+        assert_that(facts, equal_to([DatasetFacts(
+            labels={"cat": 0, "dog": 1}, kinds={"n": "float"}, num_listed=len(refs) + 1,
+            bucket_counts=_bucket_counts(refs), sample=tuple(sorted(refs, key=ref_order)[:5]))]))
+
+
+def test_gather_facts_of_nothing(pipeline):
+    with pipeline as p:
+        facts = (p | "Refs" >> beam.Create([]), p | "Failures" >> beam.Create([])) | GatherFacts()
+        assert_that(facts, equal_to([DatasetFacts({}, {}, 0, {}, ())]))
+
+
+def _bucket_counts(refs):
+    counts = {}
+    for ref in refs:
+        key = (ref.split, bucket_of(ref.key))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _facts(p, refs=(), labels=None, listed=0):
+    return p | "Facts" >> beam.Create([DatasetFacts(labels or {}, {}, listed, _bucket_counts(refs), ())])
 
 
 def test_write_shards_converts_writes_and_reports_failures(tmp_path, pipeline):
@@ -67,9 +88,7 @@ def test_write_shards_converts_writes_and_reports_failures(tmp_path, pipeline):
     refs.append(ImageRef(good[0].name, str(good[0]), "x"))  # listed twice
     settings = ShardSettings(temp_dir=str(tmp_path / "tmp"), image=ImageSpec(format="png"), shards=3, threads=2)
     with pipeline as p:
-        labels = p | "Labels" >> beam.Create([{"x": 0}])
-        kinds = p | "Kinds" >> beam.Create([{}])
-        shards, failures = p | beam.Create(refs) | WriteShards(settings, labels, kinds)
+        shards, failures = p | beam.Create(refs) | WriteShards(settings, _facts(p, refs, {"x": 0}))
         assert_that(shards | beam.Map(lambda r: (r.split, r.index, r.num_shards)),
                     equal_to([("train", 0, 3), ("train", 1, 3), ("train", 2, 3)]), label="shards")
         assert_that(shards | beam.Map(lambda r: r.num_examples) | beam.CombineGlobally(sum),
@@ -80,19 +99,16 @@ def test_write_shards_converts_writes_and_reports_failures(tmp_path, pipeline):
                               ("0.png", "list", "DuplicateKey")]), label="failures")
 
 
-def test_write_failures_and_finalize(tmp_path, pipeline):
+def test_finalize_writes_failures_labels_and_manifest(tmp_path, pipeline):
     out = tmp_path / "out"
     out.mkdir()
     temp = out / ".tmp"
+    temp.mkdir()  # the job's temp folder: Finalize removes it
     failures = [Failure("/a.jpg", "decode", "UnsupportedImageFormat: no"), Failure("/b.jpg", "read", "OSError: x")]
     settings = OutputSettings(str(out), str(temp), {"k": 1}, {"image2tfrecord": "test"})
     with pipeline as p:
-        files = p | beam.Create(failures) | WriteFailures(str(temp))
-        labels = p | "Labels" >> beam.Create([{"cat": 0}])
-        kinds = p | "Kinds" >> beam.Create([{}])
-        listed = p | "Listed" >> beam.Create([2])
         shards = p | "NoShards" >> beam.Create([])
-        p | Finalize(settings, shards, files, labels, kinds, listed)
+        p | Finalize(settings, shards, p | beam.Create(failures), _facts(p, labels={"cat": 0}, listed=2))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["num_failed"] == 2 and manifest["num_examples"] == 0 and manifest["accounted"]
     assert manifest["failures_by_reason"] == {"decode: UnsupportedImageFormat": 1, "read: OSError": 1}
@@ -102,3 +118,12 @@ def test_write_failures_and_finalize(tmp_path, pipeline):
     assert not temp.exists()
 
 
+
+
+def test_converter_threads():
+    image = ImageSpec()
+    auto = ShardSettings(temp_dir="t", image=image)
+    assert converter_threads(auto, remote=False) == (os.cpu_count() or 1)  # more only contend for the GIL
+    assert converter_threads(auto, remote=True) == min(32, 4 * (os.cpu_count() or 1))  # reads wait on the network
+    assert converter_threads(ShardSettings(temp_dir="t", image=image, threads=3), remote=True) == 3
+    assert converter_threads(ShardSettings(temp_dir="t", image=image, threads=1, processes=4), remote=False) == 8

@@ -9,12 +9,13 @@ default sink (write_shards.py) groups only ImageRefs and has none of these costs
 """
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Tuple
+from typing import Iterator, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.metrics import Metrics
 
+from transforms.facts import DatasetFacts
 from transforms.reading import open_shard
 from transforms.records import RecordSettings, record_for
 from transforms.tfrecord_io import framed_length, iter_records
@@ -33,8 +34,8 @@ class _RecordFn(beam.DoFn):
         self._converted = Metrics.counter(_NAMESPACE, "images_converted")
         self._failed = {stage: Metrics.counter(_NAMESPACE, f"images_failed_{stage}") for stage in STAGES}
 
-    def process(self, ref: ImageRef, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Iterator:
-        record = record_for(ref, RecordSettings(self._settings.image, labels, kinds))
+    def process(self, ref: ImageRef, facts: DatasetFacts) -> Iterator:
+        record = record_for(ref, RecordSettings(self._settings.image, facts.labels, facts.kinds))
         if isinstance(record, Failure):
             self._failed[record.stage].inc()
             yield beam.pvalue.TaggedOutput(FAILURES, record)
@@ -79,13 +80,11 @@ class _KnownSplitFn(beam.DoFn):
 class WriteWithBeamSink(beam.PTransform):
     """ImageRefs -> ShardResults and Failures, through WriteToTFRecord, one per split."""
 
-    def __init__(self, settings: ShardSettings, splits: Tuple[str, ...], labels: beam.PCollection,
-                 kinds: beam.PCollection) -> None:
+    def __init__(self, settings: ShardSettings, splits: Tuple[str, ...], facts: beam.PCollection) -> None:
         super().__init__()
         self._settings = settings
         self._splits = splits
-        self._labels = labels
-        self._kinds = kinds
+        self._facts = facts
 
     def expand(self, refs: beam.PCollection) -> Tuple[beam.PCollection, beam.PCollection]:
         s = self._settings
@@ -93,8 +92,8 @@ class WriteWithBeamSink(beam.PTransform):
         converted = (
             known.refs
             | "Spread" >> beam.Reshuffle()
-            | "Convert" >> beam.ParDo(_RecordFn(s), beam.pvalue.AsSingleton(self._labels),
-                                      beam.pvalue.AsSingleton(self._kinds)).with_outputs(FAILURES, main="records")
+            | "Convert" >> beam.ParDo(_RecordFn(s), beam.pvalue.AsSingleton(self._facts))
+            .with_outputs(FAILURES, main="records")
         )
         # -> (split, serialized Example)
         suffix = ".tfrecord" + (".gz" if s.compression == "gzip" else "")

@@ -1,23 +1,23 @@
 """Finalize: shards moved into place, failures.jsonl, labels.txt and manifest.json written.
 
-Runs once, after every shard and the failures are written (they arrive as side inputs),
-so a reader never sees a half-written dataset under its final names.
+Runs once, after every shard is written (shards, failures and the dataset facts arrive
+as side inputs), so a reader never sees a half-written dataset under its final names.
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
-import io
 import json
 import re
 import shutil
-from typing import Any, Dict, Iterator, List, Mapping
+from typing import Any, Dict, Iterable, Iterator, List, Mapping
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.examples import feature_spec
+from transforms.facts import DatasetFacts
 from transforms.listing import is_remote, labels_lines
 from transforms.types import Failure
 from transforms.write_shards import ShardResult
@@ -81,8 +81,8 @@ class _FinalizeFn(beam.DoFn):
     def __init__(self, settings: OutputSettings) -> None:
         self._settings = settings
 
-    def process(self, _: Any, results: List[ShardResult], failure_files: List[str],
-                labels: Mapping[str, int], kinds: Mapping[str, str], listed: int) -> Iterator[dict]:
+    def process(self, _: Any, results: List[ShardResult], failures: Iterable[Failure],
+                facts: DatasetFacts) -> Iterator[dict]:
         s = self._settings
         moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
         moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
@@ -92,30 +92,26 @@ class _FinalizeFn(beam.DoFn):
             FileSystems.delete(stale)
         if moves:
             FileSystems.rename([source for source, _ in moves], [target for _, target in moves])
-        reasons = self._collect_failures(sorted(failure_files))
-        _write_text(f"{s.path}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(labels)))
-        manifest = self._manifest(results, reasons, labels, kinds, listed)
+        reasons = self._write_failures(failures)
+        _write_text(f"{s.path}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(facts.labels)))
+        manifest = self._manifest(results, reasons, facts)
         _write_text(f"{s.path}/{MANIFEST}", json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         remove_tree(s.temp_dir)
         yield manifest
 
-    def _collect_failures(self, files: List[str]) -> Dict[str, int]:
-        """Concatenate the failure files into failures.jsonl; count failures per reason."""
+    def _write_failures(self, failures: Iterable[Failure]) -> Dict[str, int]:
+        """failures.jsonl, a JSON line per failure (streamed); the count per reason."""
         reasons: Dict[str, int] = collections.Counter()
         path = f"{self._settings.path}/{FAILURES_FILE}"
         with FileSystems.create(path, mime_type="application/x-ndjson",
                                 compression_type=CompressionTypes.UNCOMPRESSED) as out:
-            for name in files:
-                with FileSystems.open(name, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-                    for line in io.TextIOWrapper(handle, encoding="utf-8"):
-                        if not line.strip():
-                            continue
-                        reasons[Failure(**json.loads(line)).reason] += 1
-                        out.write(line.encode("utf-8"))
+            for failure in failures:
+                reasons[failure.reason] += 1
+                out.write((json.dumps(failure.to_json(), sort_keys=True) + "\n").encode("utf-8"))
         return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def _manifest(self, results: List[ShardResult], reasons: Mapping[str, int],
-                  labels: Mapping[str, int], kinds: Mapping[str, str], listed: int) -> Dict[str, Any]:
+                  facts: DatasetFacts) -> Dict[str, Any]:
         splits = split_summary(results)
         examples = sum(split["num_examples"] for split in splits.values())
         failed = sum(reasons.values())
@@ -124,11 +120,11 @@ class _FinalizeFn(beam.DoFn):
             "splits": splits,
             "num_examples": examples,
             "num_failed": failed,
-            "num_listed": listed,
-            "accounted": examples + failed == listed,
+            "num_listed": facts.num_listed,
+            "accounted": examples + failed == facts.num_listed,
             "failures_by_reason": dict(reasons),
-            "labels": labels_lines(labels),
-            "features": feature_spec(kinds, bool(labels)),
+            "labels": labels_lines(facts.labels),
+            "features": feature_spec(facts.kinds, bool(facts.labels)),
             "config": dict(self._settings.config),
             "versions": dict(self._settings.versions),
         }
@@ -137,36 +133,18 @@ class _FinalizeFn(beam.DoFn):
 class Finalize(beam.PTransform):
     """Once everything is written: rename shards, write failures, labels and the manifest."""
 
-    def __init__(self, settings: OutputSettings, shards: beam.PCollection, failure_files: beam.PCollection,
-                 labels: beam.PCollection, kinds: beam.PCollection, listed: beam.PCollection) -> None:
+    def __init__(self, settings: OutputSettings, shards: beam.PCollection, failures: beam.PCollection,
+                 facts: beam.PCollection) -> None:
         super().__init__()
         self._settings = settings
-        self._inputs = (shards, failure_files, labels, kinds, listed)
+        self._inputs = (shards, failures, facts)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        shards, failure_files, labels, kinds, listed = self._inputs
+        shards, failures, facts = self._inputs
         return (
             pbegin
             | "Once" >> beam.Create([None])
             | "WriteManifest" >> beam.ParDo(
-                _FinalizeFn(self._settings),
-                beam.pvalue.AsList(shards), beam.pvalue.AsList(failure_files),
-                beam.pvalue.AsSingleton(labels), beam.pvalue.AsSingleton(kinds),
-                beam.pvalue.AsSingleton(listed))
-        )
-
-
-class WriteFailures(beam.PTransform):
-    """Failures -> JSON lines in temp files; the output is their names (Finalize joins them)."""
-
-    def __init__(self, temp_dir: str) -> None:
-        super().__init__()
-        self._temp_dir = temp_dir
-
-    def expand(self, failures: beam.PCollection) -> beam.PCollection:
-        return (
-            failures
-            | "ToJson" >> beam.Map(lambda f: json.dumps(f.to_json(), sort_keys=True))
-            | "WriteJsonLines" >> beam.io.WriteToText(
-                f"{self._temp_dir}/failures", file_name_suffix=".jsonl")
+                _FinalizeFn(self._settings), beam.pvalue.AsList(shards),
+                beam.pvalue.AsIter(failures), beam.pvalue.AsSingleton(facts))
         )

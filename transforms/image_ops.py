@@ -17,6 +17,7 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
+from transforms import turbo_jpeg
 from transforms.geometry import ResizePlan, ResizeSpec, plan_resize, scaled_size
 from transforms.types import STAGE_DECODE, STAGE_ENCODE, STAGE_TRANSFORM
 
@@ -127,13 +128,12 @@ def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
             return _pass_through(data, image)
         orientation = read_orientation(image)
         plan = plan_resize(*upright_size(image.size, orientation), spec.resize)
-        _draft(image, spec, orientation)
-        load(image, spec)
+        image, scale = decode(image, data, spec, orientation)
     with _stage(STAGE_TRANSFORM), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         image = orient(image, orientation)
         image = normalise(image, spec.channels, spec.alpha_background)
-        image = resize(image, plan, RESAMPLE[spec.resample])
+        image = resize(image, plan, RESAMPLE[spec.resample], scale)
     with _stage(STAGE_ENCODE):
         encoded = encode(image, spec.format, spec.quality)
     return EncodedImage(encoded, spec.format, image.height, image.width, _MODE_CHANNELS[image.mode])
@@ -187,12 +187,33 @@ def claimed_format(data: bytes) -> Optional[str]:
     return None
 
 
-def _draft(image: Image.Image, spec: ImageSpec, orientation: int) -> None:
-    """Let libjpeg scale by 1/2, 1/4 or 1/8 while decoding when the output is that small."""
-    if image.format not in ("JPEG", "MPO") or spec.resize.mode == "none":
-        return
+def decode(image: Image.Image, data: bytes, spec: ImageSpec,
+           orientation: int) -> Tuple[Image.Image, float]:
+    """The pixels of `image` (opened from `data`), decoded no larger than the output needs,
+    and the scale they were decoded at (1/8, 1/4, 1/2 or 1).
+
+    RGB and greyscale JPEGs go through libjpeg-turbo (transforms/turbo_jpeg), everything
+    else, and any JPEG that path declines, through Pillow (in draft mode for JPEG).
+    """
+    if image.format not in ("JPEG", "MPO"):
+        load(image, spec)
+        return image, 1.0
+    need = decoded_size(image, spec, orientation)
+    fast = turbo_jpeg.decode_scaled(data, image.mode, image.size, need)
+    if fast is not None:
+        return fast
+    width = image.width
+    drafted = image.draft(None, need)  # -> (mode, the source's extent in decoded pixels)
+    load(image, spec)
+    return image, drafted[1][2] / width if drafted else 1.0
+
+
+def decoded_size(image: Image.Image, spec: ImageSpec, orientation: int) -> Tuple[int, int]:
+    """The smallest stored (not yet oriented) size the resize can start from."""
+    if spec.resize.mode == "none":
+        return image.size
     need = scaled_size(*upright_size(image.size, orientation), spec.resize)
-    image.draft(None, upright_size(need, orientation))
+    return upright_size(need, orientation)
 
 
 def load(image: Image.Image, spec: ImageSpec) -> None:
@@ -284,14 +305,16 @@ def _composite(image: Image.Image, background: Tuple[int, int, int]) -> Image.Im
     return flat.convert("L" if was_grey else "RGB")
 
 
-def resize(image: Image.Image, plan: ResizePlan, resample: int) -> Image.Image:
-    """Apply `plan` (made for `plan.source`) to `image`, which may be draft-scaled."""
+def resize(image: Image.Image, plan: ResizePlan, resample: int, scale: float = 1.0) -> Image.Image:
+    """Apply `plan` (made for `plan.source`) to `image`, decoded at `scale` of the source.
+
+    A scaled decode rounds its size up (a 375-row JPEG at 1/2 has 188 rows, the last one
+    half covered), so the crop box is scaled by `scale`, not by the size ratio.
+    """
     if plan.is_identity and image.size == plan.source:
         return image
-    sx = image.width / plan.source[0]
-    sy = image.height / plan.source[1]
     left, top, right, bottom = plan.box
-    box = (left * sx, top * sy, right * sx, bottom * sy)
+    box = (left * scale, top * scale, min(right * scale, image.width), min(bottom * scale, image.height))
     out = image.resize(plan.size, resample, box=box)
     if plan.canvas is None:
         return out
@@ -306,6 +329,9 @@ def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
         return image.tobytes()
     buffer = io.BytesIO()
     if fmt == "jpeg":
+        fast = turbo_jpeg.encode(image, quality)  # releases the GIL; Pillow's encoder holds it
+        if fast is not None:
+            return fast
         image.save(buffer, "JPEG", quality=quality)
     elif fmt == "png":
         image.save(buffer, "PNG")

@@ -11,7 +11,7 @@ WORKDIR /opt/image2tfrecord
 COPY setup.py README.md ./
 COPY beam_jobs ./beam_jobs
 COPY transforms ./transforms
-# Conversion needs Pillow and NumPy beside Beam; TensorFlow is not installed on workers.
+# Conversion needs Pillow, simplejpeg and NumPy beside Beam; TensorFlow is not installed on workers.
 RUN pip install --no-cache-dir .
 
 ENTRYPOINT ["/opt/apache/beam/boot"]

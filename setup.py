@@ -22,5 +22,5 @@ setup(
         "tf": ["tensorflow-cpu>=2.15"],
         "test": ["tensorflow-cpu>=2.15", "pytest>=8", "gcp-storage-emulator>=2024.8.3", "tfrecord>=1.14"],
     },
-    entry_points={"console_scripts": ["image2tfrecord=beam_jobs.cli:main"]},
+    entry_points={"console_scripts": ["image2tfrecord=beam_jobs.cli:run"]},
 )

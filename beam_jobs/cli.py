@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from typing import List, Optional
@@ -114,5 +115,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
 
 
+def run() -> None:
+    """The console script: main(), then exit without tearing the interpreter down.
+
+    Finalizing an interpreter that has loaded Beam takes about 0.25 s (measured: 1.47 s
+    against 1.24 s for a small job); by now every output is written and closed, worker
+    processes are stopped and streams are flushed, so the process ends at once.
+    """
+    code = main()
+    pool = sys.modules.get("transforms.pool")
+    if pool is not None:  # only if this run used it
+        pool.shutdown_pools()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

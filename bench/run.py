@@ -2,7 +2,7 @@
 
     make bench                                   # generated images
     make bench BENCH_ARGS="--images ../shared/corpus/photos"
-    python bench/run.py --images DIR --photo-count 4000 --camera-count 100 --memory --repeat 3
+    python bench/run.py --images DIR --photo-count 4000 --camera-count 200 --memory --repeat 3
 
 Workloads: photo-sized JPEGs (the source images replicated to --photo-count files),
 camera-sized 12 MP JPEGs (re-encoded from the sources), and `format: original` pass-through.
@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--images", help="folder of source images (default: generate 100 photo-sized ones)")
     parser.add_argument("--work", default=str(HERE / "results"), help="scratch folder")
     parser.add_argument("--photo-count", type=int, default=4000)
-    parser.add_argument("--camera-count", type=int, default=100)
+    parser.add_argument("--camera-count", type=int, default=200)
     parser.add_argument("--workloads", default="photo,camera,passthrough")
     parser.add_argument("--memory", action="store_true",
                         help="also compare the project's peak RSS at 4,000 and 20,000 images")

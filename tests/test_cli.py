@@ -181,6 +181,18 @@ def test_console_script_is_installed(tmp_path):
     assert "--overwrite" in done.stdout and "--set" in done.stdout
 
 
+def test_console_script_exits_with_the_commands_status_and_output(tmp_path):
+    """It ends without interpreter teardown: output flushed, status kept, workers stopped."""
+    data = imaging.make_class_folders(tmp_path / "p", classes=("c",), per_class=3)
+    script = [Path(sys.executable).parent / "image2tfrecord", "convert", "--set", f"input.path={data}",
+              "--set", f"output.path={tmp_path / 'o'}", "--set", "parallelism.processes=1"]
+    done = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "wrote 3 of 3 images" in done.stdout
+    assert manifest(tmp_path / "o")["num_examples"] == 3
+    again = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "is not empty" in again.stderr
+
+
 def test_beam_sink_writes_readable_shards_and_refuses_unknown_splits(tmp_path):
     data = tmp_path / "ds"
     imaging.make_class_folders(data / "train", classes=("x", "y"), per_class=4)

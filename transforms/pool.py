@@ -84,6 +84,12 @@ class ConvertPool:
                     self._disabled = True
                     _LOG.warning("conversion worker processes keep failing; converting in threads")
 
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+
     def warm_up(self) -> None:
         """Start the workers in the background, so they are up before the first shard."""
         threading.Thread(target=self._current, name="convert-pool-start", daemon=True).start()
@@ -125,6 +131,14 @@ def shared_pool(processes: int) -> ConvertPool:
         if processes not in _POOLS:
             _POOLS[processes] = ConvertPool(processes)
         return _POOLS[processes]
+
+
+def shutdown_pools() -> None:
+    """Stop every pool's workers (the CLI does before it exits without interpreter teardown)."""
+    with _POOLS_LOCK:
+        for pool in _POOLS.values():
+            pool.shutdown()
+        _POOLS.clear()
 
 
 def local_processes(setting: object) -> int:

@@ -124,6 +124,6 @@ def test_converter_threads():
     image = ImageSpec()
     auto = ShardSettings(temp_dir="t", image=image)
     assert converter_threads(auto, remote=False) == (os.cpu_count() or 1)  # more only contend for the GIL
-    assert converter_threads(auto, remote=True) == min(32, 4 * (os.cpu_count() or 1))  # reads wait on the network
+    assert converter_threads(auto, remote=True) == 8  # reads wait on the network
     assert converter_threads(ShardSettings(temp_dir="t", image=image, threads=3), remote=True) == 3
     assert converter_threads(ShardSettings(temp_dir="t", image=image, threads=1, processes=4), remote=False) == 8

@@ -151,17 +151,20 @@ class _WriteShardFn(beam.DoFn):
         return functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
 
 
+REMOTE_THREADS = 8  # per shard writer for inputs in a bucket (see converter_threads)
+
+
 def converter_threads(settings: ShardSettings, remote: bool) -> int:
     """Threads per shard writer. `auto` (0): one per core here for local files (measured: more
-    threads than cores only add GIL contention, 5% slower at 4 on 2 cores); four per core,
-    up to 32, for inputs in a bucket, whose reads wait on the network. With worker
-    processes, twice their number, to keep them busy."""
+    threads than cores only add GIL contention, 5% slower at 4 on 2 cores); REMOTE_THREADS
+    for inputs in a bucket, whose reads wait on the network (a fixed number, not per core:
+    Dataflow runs a writer process per core already, and each thread may hold a decoded
+    image). With worker processes, twice their number, to keep them busy."""
     if settings.processes:
         return max(settings.threads, 2 * settings.processes)
     if settings.threads:
         return settings.threads
-    cores = os.cpu_count() or 1
-    return min(32, 4 * cores) if remote else cores
+    return REMOTE_THREADS if remote else (os.cpu_count() or 1)
 
 
 def _write_index(temp_path: str, offsets: List[str]) -> str:

@@ -28,15 +28,15 @@ def bucket_of(key: str) -> int:
     return order_hash(key) >> (64 - BUCKET_BITS)
 
 
-def ref_order(ref) -> Tuple[int, str, str]:
-    """The order of ImageRefs in shards: by key hash; duplicated keys by the whole ref,
-    so reruns agree."""
-    return (order_hash(ref.key), ref.key, repr(ref))
-
-
 def sort_key(key: str) -> Tuple[int, str]:
     """Records sort by hash, then by key for the (astronomically rare) hash tie."""
     return (order_hash(key), key)
+
+
+def ref_order(ref) -> Tuple[int, str, str]:
+    """The order of ImageRefs in shards: `sort_key` of their key; duplicated keys by the
+    whole ref, so reruns agree."""
+    return (*sort_key(ref.key), repr(ref))
 
 
 @dataclasses.dataclass(frozen=True)

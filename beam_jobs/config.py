@@ -81,6 +81,7 @@ class ImageConfig(_Section):
     max_pixels: int = Field(default=100_000_000, ge=1, le=178_956_970)
     allow_truncated: bool = False
     resample: Literal["nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"] = "bicubic"
+    resize_space: Literal["ycbcr", "rgb"] = "ycbcr"
 
     @field_validator("alpha_background")
     @classmethod
@@ -114,6 +115,7 @@ class ImageConfig(_Section):
             format=self.format, quality=self.quality, channels=self.channels,
             alpha_background=self.alpha_background, max_pixels=self.max_pixels,
             allow_truncated=self.allow_truncated, resample=self.resample,
+            resize_space=self.resize_space,
         )
 
 

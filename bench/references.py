@@ -10,6 +10,8 @@ tfimage: the tf.io / tf.image eager script tutorials teach (decode_jpeg, resize 
          default), encode_jpeg, one TFRecordWriter).
 copy:    the plain read-and-write loop for pass-through: each file's bytes as image/encoded
          of an Example, one TFRecordWriter.
+
+Each Example also names its file (image/filename), so bench/quality.py can find its source.
 """
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ def _files(listing: str) -> List[str]:
         return [line.strip() for line in handle if line.strip()]
 
 
-def _example(tf, encoded: bytes, height: int, width: int) -> bytes:
+def _example(tf, encoded: bytes, height: int, width: int, path: str) -> bytes:
     feature = {
         "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[encoded])),
+        "image/filename": tf.train.Feature(bytes_list=tf.train.BytesList(value=[os.path.basename(path).encode()])),
         "image/height": tf.train.Feature(int64_list=tf.train.Int64List(value=[height])),
         "image/width": tf.train.Feature(int64_list=tf.train.Int64List(value=[width])),
     }
@@ -57,7 +60,7 @@ def _pillow_worker(job: Tuple[List[str], str, int, int]) -> int:
             image = image.resize(target, Image.Resampling.BICUBIC)
             buffer = io.BytesIO()
             image.save(buffer, "JPEG", quality=quality)
-            writer.write(_example(tf, buffer.getvalue(), image.height, image.width))
+            writer.write(_example(tf, buffer.getvalue(), image.height, image.width, path))
     return len(files)
 
 
@@ -79,7 +82,7 @@ def tfimage(files: List[str], out: str, size: int, quality: int) -> int:
             resized = tf.image.resize(image, [target_h, target_w])
             encoded = tf.io.encode_jpeg(tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8),
                                         quality=quality)
-            writer.write(_example(tf, encoded.numpy(), target_h, target_w))
+            writer.write(_example(tf, encoded.numpy(), target_h, target_w, path))
     return len(files)
 
 
@@ -90,7 +93,7 @@ def copy(files: List[str], out: str) -> int:
         for path in files:
             with open(path, "rb") as handle:
                 data = handle.read()
-            writer.write(_example(tf, data, 0, 0))
+            writer.write(_example(tf, data, 0, 0, path))
     return len(files)
 
 

@@ -7,7 +7,9 @@
 Workloads: photo-sized JPEGs (the source images replicated to --photo-count files),
 camera-sized 12 MP JPEGs (re-encoded from the sources), and `format: original` pass-through.
 Every contender runs as its own command; the table gives its wall time, images/s, the
-project's speed as a ratio to it, and the peak RSS of its whole process tree. With
+project's speed as a ratio to it, the peak RSS of its whole process tree and, for the
+converting workloads, the mean PSNR of its output on a sample against a floating-point
+reference (bench/quality.py), so speeds are compared at a known quality. With
 --repeat N, the contenders of a workload run in turn N times and the table gives each
 one's median time (and its highest peak RSS), so drift in the machine's speed hits all alike.
 """
@@ -29,6 +31,8 @@ from typing import Callable, List, Optional
 
 from PIL import Image
 
+import quality
+
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 PYTHON = sys.executable
@@ -43,6 +47,8 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     runs: int = 1
+    out: Optional[Path] = None  # where its records are
+    psnr: Optional[float] = None
 
     @property
     def rate(self) -> float:
@@ -83,6 +89,12 @@ def measure(workload: str, contender: str, images: int, command: List[str]) -> M
     if process.returncode != 0:
         sys.exit(f"{contender} on {workload} failed:\n{b''.join(output).decode(errors='replace')[-3000:]}")
     return Measurement(workload, contender, images, seconds, peak / 2**20)
+
+
+def scored(results: List[Measurement], sample: List[Path]) -> List[Measurement]:
+    """Each result with the mean PSNR of its records of the `sample` files."""
+    sources = {path.name: path for path in sample}
+    return [dataclasses.replace(r, psnr=quality.mean_psnr(r.out, sources)) for r in results]
 
 
 def _sources(images: Optional[str], work: Path) -> List[Path]:
@@ -141,7 +153,8 @@ def project_command(folder: Path, out: Path, extra: List[str]) -> List[str]:
 
 def run_project(workload: str, folder: Path, out: Path, count: int, extra: List[str]) -> Measurement:
     shutil.rmtree(out, ignore_errors=True)
-    result = measure(workload, "image2tfrecord", count, project_command(folder, out, extra))
+    result = dataclasses.replace(measure(workload, "image2tfrecord", count, project_command(folder, out, extra)),
+                                 out=out)
     manifest = json.loads((out / "manifest.json").read_text())
     if manifest["num_examples"] != count:
         sys.exit(f"image2tfrecord wrote {manifest['num_examples']} of {count} on {workload}")
@@ -153,7 +166,7 @@ def run_reference(workload: str, kind: str, files: List[Path], work: Path, procs
     shutil.rmtree(out, ignore_errors=True)
     listing = write_listing(files, work / f"{workload}.txt")
     command = [PYTHON, str(HERE / "references.py"), kind, str(listing), str(out), "--procs", str(procs)]
-    return measure(workload, kind, len(files), command)
+    return dataclasses.replace(measure(workload, kind, len(files), command), out=out)
 
 
 def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measurement]:
@@ -168,13 +181,15 @@ def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measureme
 
 def table(results: List[Measurement]) -> str:
     ours = {r.workload: r for r in results if r.contender == "image2tfrecord"}
-    lines = ["| workload | contender | images | seconds (median of runs) | images/s | image2tfrecord speed ratio | peak RSS (MB) |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| workload | contender | images | seconds (median of runs) | images/s | image2tfrecord speed ratio "
+             "| peak RSS (MB) | PSNR (dB) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ratio = ours[r.workload].rate / r.rate if r.workload in ours else float("nan")
         shown = "1.00 (itself)" if r.contender == "image2tfrecord" else f"{ratio:.2f}x"
+        psnr = "" if r.psnr is None else f"{r.psnr:.2f}"
         lines.append(f"| {r.workload} | {r.contender} | {r.images} | {r.seconds:.1f} ({r.runs}) | {r.rate:.0f} | "
-                     f"{shown} | {r.peak_rss_mb:.0f} |")
+                     f"{shown} | {r.peak_rss_mb:.0f} | {psnr} |")
     return "\n".join(lines)
 
 
@@ -189,6 +204,8 @@ def main() -> None:
                         help="also compare the project's peak RSS at 4,000 and 20,000 images")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each workload's contenders in turn this many times; report medians")
+    parser.add_argument("--quality-sample", type=int, default=100,
+                        help="how many distinct inputs of each converting workload the PSNR is taken over")
     parser.add_argument("--beam-sink", action="store_true",
                         help="also run the photo workload with output.sink: beam (WriteToTFRecord)")
     args = parser.parse_args()
@@ -209,13 +226,15 @@ def main() -> None:
                 contender="image2tfrecord, sink beam"))
         runs.append(lambda: run_reference("photo", "pillow", photos, work, procs))
         runs.append(lambda: run_reference("photo", "tfimage", photos, work, procs))
-        results += rounds(runs, args.repeat)
+        results += scored(rounds(runs, args.repeat), photos[:min(args.quality_sample, len(sources))])
     if "camera" in wanted:
-        cameras = camera_sized(sources, args.camera_count, work / "camera")
-        results += rounds([
+        cameras = replicate(camera_sized(sources, args.camera_count, work / "camera"), args.camera_count,
+                            work / f"cameras-{args.camera_count}")
+        results += scored(rounds([
             lambda: run_project("camera", cameras[0].parent, work / "out" / "camera", len(cameras), []),
             lambda: run_reference("camera", "pillow", cameras, work, procs),
-            lambda: run_reference("camera", "tfimage", cameras, work, procs)], args.repeat)
+            lambda: run_reference("camera", "tfimage", cameras, work, procs)], args.repeat),
+            cameras[:min(args.quality_sample, len(sources))])
     if "passthrough" in wanted:
         results += rounds([
             lambda: run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),

@@ -25,6 +25,8 @@ def test_defaults():
     assert cfg.image.format == "jpeg" and cfg.image.quality == 90 and cfg.image.channels == 3
     assert cfg.output.shards == "auto" and cfg.splits == {"train": 1.0}
     assert cfg.image.alpha_background == (255, 255, 255) and cfg.runner == "direct"
+    assert cfg.image.spec().resize_space == "ycbcr"
+    assert load_config(None, BASE + ["image.resize_space=rgb"]).image.spec().resize_space == "rgb"
 
 
 @pytest.mark.parametrize("override,key", [
@@ -37,6 +39,7 @@ def test_defaults():
     ("image.channels=2", "image.channels:"),
     ("image.channels=4", "image.channels: 4 needs format"),
     ("image.format=gif", "image.format:"),
+    ("image.resize_space=yuv", "image.resize_space:"),
     ("image.alpha_background=pink", "image.alpha_background:"),
     ("image.max_pixels=-5", "image.max_pixels:"),
     ("output.shards=0", "output.shards:"),

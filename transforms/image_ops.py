@@ -17,8 +17,8 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
-from transforms import turbo_jpeg
-from transforms.geometry import ResizePlan, ResizeSpec, plan_resize, scaled_size
+from transforms import turbo_jpeg, ycbcr
+from transforms.geometry import Box, ResizePlan, ResizeSpec, plan_resize, scaled_size
 from transforms.types import STAGE_DECODE, STAGE_ENCODE, STAGE_TRANSFORM
 
 Image.init()  # register every plugin, so the allowlist below names loaded decoders
@@ -64,6 +64,7 @@ class ImageSpec:
     max_pixels: int = 100_000_000
     allow_truncated: bool = False
     resample: str = "bicubic"
+    resize_space: str = "ycbcr"  # JPEG output: chroma resampled at 4:2:0 (ycbcr) or full (rgb)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,10 +134,23 @@ def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
         warnings.simplefilter("ignore")
         image = orient(image, orientation)
         image = normalise(image, spec.channels, spec.alpha_background)
+        if resizes_to_planes(image, plan, spec):
+            planes = ycbcr.resize_to_planes(image, plan.size, decoded_box(image, plan, scale),
+                                            RESAMPLE[spec.resample])
+            with _stage(STAGE_ENCODE):
+                encoded = turbo_jpeg.encode_planes(planes, spec.quality)
+            return EncodedImage(encoded, spec.format, plan.size[1], plan.size[0], 3)
         image = resize(image, plan, RESAMPLE[spec.resample], scale)
     with _stage(STAGE_ENCODE):
         encoded = encode(image, spec.format, spec.quality)
     return EncodedImage(encoded, spec.format, image.height, image.width, _MODE_CHANNELS[image.mode])
+
+
+def resizes_to_planes(image: Image.Image, plan: ResizePlan, spec: ImageSpec) -> bool:
+    """Whether the resize goes straight to JPEG's YCbCr 4:2:0 planes (transforms/ycbcr):
+    RGB to JPEG with `resize_space: ycbcr`, resized and not letterboxed."""
+    return (spec.format == "jpeg" and spec.resize_space == "ycbcr" and image.mode == "RGB"
+            and plan.canvas is None and not (plan.is_identity and image.size == plan.source))
 
 
 def open_image(data: bytes, spec: ImageSpec) -> Image.Image:
@@ -313,14 +327,18 @@ def resize(image: Image.Image, plan: ResizePlan, resample: int, scale: float = 1
     """
     if plan.is_identity and image.size == plan.source:
         return image
-    left, top, right, bottom = plan.box
-    box = (left * scale, top * scale, min(right * scale, image.width), min(bottom * scale, image.height))
-    out = image.resize(plan.size, resample, box=box)
+    out = image.resize(plan.size, resample, box=decoded_box(image, plan, scale))
     if plan.canvas is None:
         return out
     canvas = Image.new(out.mode, plan.canvas)  # letterbox in black (and transparent)
     canvas.paste(out, plan.offset)
     return canvas
+
+
+def decoded_box(image: Image.Image, plan: ResizePlan, scale: float) -> Box:
+    """`plan.box` on `image`, decoded at `scale` of the source."""
+    left, top, right, bottom = plan.box
+    return (left * scale, top * scale, min(right * scale, image.width), min(bottom * scale, image.height))
 
 
 def encode(image: Image.Image, fmt: str, quality: int) -> bytes:

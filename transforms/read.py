@@ -1,7 +1,10 @@
-"""Reading an input's bytes through Beam's FileSystems (local paths and gs:// alike).
+"""Reading an input's bytes: URIs (gs:// and any other scheme) through Beam's FileSystems,
+local paths straight from the disk.
 
-Transient errors (timeouts, connection resets, 429 and 5xx from a bucket) are retried
-with exponential backoff before they count as a failure; a missing file is not retried.
+Transient errors on URIs (timeouts, connection resets, 429 and 5xx from a bucket) are
+retried with exponential backoff before they count as a failure; a missing file is not
+retried. A local path is read once: Beam's LocalFileSystem would only open the same file
+after resolving the scheme and building a filesystem object on every call.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils import retry
 
 from transforms.gcs import use_emulator_anonymously
+from transforms.listing import is_remote
 
 _TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}
 
@@ -27,9 +31,16 @@ def is_transient(exc: BaseException) -> bool:
         return False
 
 
-@retry.with_exponential_backoff(num_retries=4, initial_delay_secs=0.5, retry_filter=is_transient)
 def read_bytes(uri: str) -> bytes:
     """All bytes of `uri`, never decompressed on account of its name."""
+    if not is_remote(uri):
+        with open(uri, "rb") as handle:
+            return handle.read()
+    return _read_uri(uri)
+
+
+@retry.with_exponential_backoff(num_retries=4, initial_delay_secs=0.5, retry_filter=is_transient)
+def _read_uri(uri: str) -> bytes:
     if uri.startswith("gs://"):
         use_emulator_anonymously()
     with FileSystems.open(uri, compression_type=CompressionTypes.UNCOMPRESSED) as handle:

@@ -45,12 +45,14 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10 * math.log10(255 ** 2 / np.mean((a - b) ** 2))
 
 
-# (source size, output size, box): photo and odd sizes, a centre crop, 1x1, tall.
+# (source size, output size, box): photo and odd sizes, a centre crop, tall, 1x1, a
+# fractional box (a scaled decode), enlarging.
 CASES = [((500, 375), (341, 256), (0, 0, 500, 375)),
          ((500, 375), (256, 256), (62.5, 0, 437.5, 375)),
          ((333, 501), (255, 384), (0, 0, 333, 501)),
          ((640, 480), (1, 1), (0, 0, 640, 480)),
-         ((97, 61), (31, 19), (3.5, 1.25, 96, 60))]
+         ((97, 61), (31, 19), (3.5, 1.25, 96, 60)),
+         ((97, 61), (201, 127), (0, 0, 97, 61))]
 
 
 @pytest.mark.parametrize("source, size, box", CASES)

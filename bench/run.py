@@ -1,7 +1,7 @@
 """The benchmark: the project against hand-written references, same files, same run.
 
     make bench                                   # generated images
-    make bench BENCH_ARGS="--images ../shared/corpus/photos"
+    make bench BENCH_ARGS="--images ../shared/corpus/photos"     # a folder, or a listing of paths
     python bench/run.py --images DIR --photo-count 4000 --camera-count 200 --memory --repeat 3
 
 Workloads: photo-sized JPEGs (the source images replicated to --photo-count files),
@@ -98,6 +98,15 @@ def scored(results: List[Measurement], sample: List[Path]) -> List[Measurement]:
 
 
 def _sources(images: Optional[str], work: Path) -> List[Path]:
+    """The source images: a folder's files, a listing's paths (one a line), or generated."""
+    if images and Path(images).is_file():
+        lines = Path(images).read_text(encoding="utf-8").splitlines()
+        found = [Path(line.strip()).expanduser() for line in lines if line.strip() and not line.startswith("#")]
+        missing = [str(p) for p in found if not p.is_file()]
+        if missing or not found:
+            sys.exit(f"--images {images}: " + (f"{len(missing)} listed files missing, e.g. {missing[0]}"
+                                               if missing else "lists no files"))
+        return found
     if images:
         found = sorted(p for p in Path(images).rglob("*") if p.is_file() and not p.name.startswith("."))
         if not found:
@@ -195,7 +204,8 @@ def table(results: List[Measurement]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", help="folder of source images (default: generate 100 photo-sized ones)")
+    parser.add_argument("--images", help="folder of source images, or a listing of their paths (one a line); "
+                                         "default: generate 100 photo-sized ones")
     parser.add_argument("--work", default=str(HERE / "results"), help="scratch folder")
     parser.add_argument("--photo-count", type=int, default=4000)
     parser.add_argument("--camera-count", type=int, default=200)

@@ -218,6 +218,8 @@ def main() -> None:
                         help="how many distinct inputs of each converting workload the PSNR is taken over")
     parser.add_argument("--beam-sink", action="store_true",
                         help="also run the photo workload with output.sink: beam (WriteToTFRecord)")
+    parser.add_argument("--rgb-space", action="store_true",
+                        help="also run the photo workload with image.resize_space: rgb (resize before the encoder)")
     args = parser.parse_args()
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -234,6 +236,10 @@ def main() -> None:
             runs.append(lambda: dataclasses.replace(
                 run_project("photo", folder, work / "out" / "photo-beam", len(photos), ["output.sink=beam"]),
                 contender="image2tfrecord, sink beam"))
+        if args.rgb_space:
+            runs.append(lambda: dataclasses.replace(
+                run_project("photo", folder, work / "out" / "photo-rgb", len(photos), ["image.resize_space=rgb"]),
+                contender="image2tfrecord, resize_space rgb"))
         runs.append(lambda: run_reference("photo", "pillow", photos, work, procs))
         runs.append(lambda: run_reference("photo", "tfimage", photos, work, procs))
         results += scored(rounds(runs, args.repeat), photos[:min(args.quality_sample, len(sources))])

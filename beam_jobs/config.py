@@ -145,9 +145,7 @@ class OutputConfig(_Section):
     @field_validator("shards")
     @classmethod
     def check_positive(cls, value: Union[str, int]) -> Union[str, int]:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be a positive number or auto")
-        return value
+        return _auto_or_between(value, 1, None, "must be a positive number or auto")
 
 
 class ParallelismConfig(_Section):
@@ -159,16 +157,19 @@ class ParallelismConfig(_Section):
     @field_validator("threads")
     @classmethod
     def check_threads(cls, value: Union[str, int]) -> Union[str, int]:
-        if isinstance(value, int) and not 1 <= value <= 64:
-            raise ValueError("must be auto or a number of threads from 1 to 64")
-        return value
+        return _auto_or_between(value, 1, 64, "must be auto or a number of threads from 1 to 64")
 
     @field_validator("processes")
     @classmethod
     def check_processes(cls, value: Union[str, int]) -> Union[str, int]:
-        if isinstance(value, int) and not 0 <= value <= 256:
-            raise ValueError("must be auto, 0 (convert in threads) or a number of processes")
-        return value
+        return _auto_or_between(value, 0, 256, "must be auto, 0 (convert in threads) or a number of processes")
+
+
+def _auto_or_between(value: Union[str, int], low: int, high: Optional[int], message: str) -> Union[str, int]:
+    """`value` if it is `auto` or a number from `low` to `high` (None: no limit), else `message`."""
+    if isinstance(value, int) and not (low <= value and (high is None or value <= high)):
+        raise ValueError(message)
+    return value
 
 
 class ErrorsConfig(_Section):

@@ -73,8 +73,8 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(workload: str, contender: str, images: int, command: List[str]) -> Measurement:
-    """Run `command`, timing it and sampling its process tree's RSS every 20 ms."""
+def measure(workload: str, contender: str, images: int, command: List[str], out: Path) -> Measurement:
+    """Run `command` (which writes to `out`), timing it and sampling its process tree's RSS every 20 ms."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT)
     peak = 0
@@ -88,7 +88,7 @@ def measure(workload: str, contender: str, images: int, command: List[str]) -> M
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         sys.exit(f"{contender} on {workload} failed:\n{b''.join(output).decode(errors='replace')[-3000:]}")
-    return Measurement(workload, contender, images, seconds, peak / 2**20)
+    return Measurement(workload, contender, images, seconds, peak / 2**20, out=out)
 
 
 def scored(results: List[Measurement], sample: List[Path]) -> List[Measurement]:
@@ -162,8 +162,7 @@ def project_command(folder: Path, out: Path, extra: List[str]) -> List[str]:
 
 def run_project(workload: str, folder: Path, out: Path, count: int, extra: List[str]) -> Measurement:
     shutil.rmtree(out, ignore_errors=True)
-    result = dataclasses.replace(measure(workload, "image2tfrecord", count, project_command(folder, out, extra)),
-                                 out=out)
+    result = measure(workload, "image2tfrecord", count, project_command(folder, out, extra), out)
     manifest = json.loads((out / "manifest.json").read_text())
     if manifest["num_examples"] != count:
         sys.exit(f"image2tfrecord wrote {manifest['num_examples']} of {count} on {workload}")
@@ -175,7 +174,7 @@ def run_reference(workload: str, kind: str, files: List[Path], work: Path, procs
     shutil.rmtree(out, ignore_errors=True)
     listing = write_listing(files, work / f"{workload}.txt")
     command = [PYTHON, str(HERE / "references.py"), kind, str(listing), str(out), "--procs", str(procs)]
-    return dataclasses.replace(measure(workload, kind, len(files), command), out=out)
+    return measure(workload, kind, len(files), command, out)
 
 
 def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measurement]:
@@ -231,15 +230,17 @@ def main() -> None:
         photos = replicate(sources, args.photo_count, work / f"photos-{args.photo_count}")
     if "photo" in wanted:
         folder = photos[0].parent
+        def variant(name: str, setting: str) -> Callable[[], Measurement]:
+            """The project on the photos with one `--set`, as its own contender."""
+            return lambda: dataclasses.replace(
+                run_project("photo", folder, work / "out" / f"photo-{name.split()[-1]}", len(photos), [setting]),
+                contender=f"image2tfrecord, {name}")
+
         runs = [lambda: run_project("photo", folder, work / "out" / "photo", len(photos), [])]
         if args.beam_sink:
-            runs.append(lambda: dataclasses.replace(
-                run_project("photo", folder, work / "out" / "photo-beam", len(photos), ["output.sink=beam"]),
-                contender="image2tfrecord, sink beam"))
+            runs.append(variant("sink beam", "output.sink=beam"))
         if args.rgb_space:
-            runs.append(lambda: dataclasses.replace(
-                run_project("photo", folder, work / "out" / "photo-rgb", len(photos), ["image.resize_space=rgb"]),
-                contender="image2tfrecord, resize_space rgb"))
+            runs.append(variant("resize_space rgb", "image.resize_space=rgb"))
         runs.append(lambda: run_reference("photo", "pillow", photos, work, procs))
         runs.append(lambda: run_reference("photo", "tfimage", photos, work, procs))
         results += scored(rounds(runs, args.repeat), photos[:min(args.quality_sample, len(sources))])

@@ -8,8 +8,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional, Tuple
 
-RESIZE_MODES = ("none", "exact", "fit", "fill", "pad", "shorter_side", "longer_side")
-
 Size = Tuple[int, int]
 Box = Tuple[float, float, float, float]
 

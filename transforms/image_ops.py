@@ -26,7 +26,6 @@ Image.init()  # register every plugin, so the allowlist below names loaded decod
 # Pillow plugins that decode in-process and identify themselves from magic bytes
 # (JPEG covers MPO, the multi-picture JPEG of cameras: its first picture is read).
 ALLOWED_FORMATS: Tuple[str, ...] = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "PPM")
-OUTPUT_FORMATS = ("jpeg", "png", "webp", "raw", "original")
 
 RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
@@ -134,14 +133,16 @@ def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
         warnings.simplefilter("ignore")
         image = orient(image, orientation)
         image = normalise(image, spec.channels, spec.alpha_background)
+        planes = None
         if resizes_to_planes(image, plan, spec):
             planes = ycbcr.resize_to_planes(image, plan.size, decoded_box(image, plan, scale),
                                             RESAMPLE[spec.resample])
-            with _stage(STAGE_ENCODE):
-                encoded = turbo_jpeg.encode_planes(planes, spec.quality)
-            return EncodedImage(encoded, spec.format, plan.size[1], plan.size[0], 3)
-        image = resize(image, plan, RESAMPLE[spec.resample], scale)
+        else:
+            image = resize(image, plan, RESAMPLE[spec.resample], scale)
     with _stage(STAGE_ENCODE):
+        if planes is not None:
+            width, height = planes.size
+            return EncodedImage(turbo_jpeg.encode_planes(planes, spec.quality), spec.format, height, width, 3)
         encoded = encode(image, spec.format, spec.quality)
     return EncodedImage(encoded, spec.format, image.height, image.width, _MODE_CHANNELS[image.mode])
 

@@ -15,7 +15,6 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 from transforms.examples import RESERVED_PREFIX
 from transforms.types import ImageRef
 
-LAYOUTS = ("auto", "flat", "class_folders", "split_class_folders", "listing")
 LISTING_SUFFIXES = (".txt", ".csv", ".jsonl")
 DEFAULT_EXTENSIONS = (
     ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff",

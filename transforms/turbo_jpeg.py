@@ -11,14 +11,13 @@ returns None and goes through Pillow, which then decodes it or names what is wro
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import simplejpeg
 from PIL import Image
 
-if TYPE_CHECKING:
-    from transforms.ycbcr import Planes
+from transforms.ycbcr import Planes
 
 # Pillow modes of a decoded JPEG this path handles -> TurboJPEG colorspace.
 _COLORSPACES = {"RGB": "RGB", "L": "GRAY"}
@@ -69,7 +68,7 @@ def encode(image: Image.Image, quality: int) -> Optional[bytes]:
     return None
 
 
-def encode_planes(planes: "Planes", quality: int) -> bytes:
+def encode_planes(planes: Planes, quality: int) -> bytes:
     """Baseline JFIF 4:2:0 from transforms.ycbcr's planes, with no colour conversion or
     chroma downsampling left to do. The luma is passed as a view of its even-sized plane
     (simplejpeg hands TurboJPEG the view's stride, and TurboJPEG reads the rows and

@@ -26,7 +26,9 @@ from transforms.native_memory import TRIM_EVERY, release_free_memory
 from transforms.parallel import ordered_map
 from transforms.pool import shared_pool
 from transforms.records import RecordSettings, label_id, record_for
-from transforms.sharding import SplitPlan, bucket_of, plan_shards, ref_order, shard_file_name
+from transforms.sharding import (
+    DEFAULT_TARGET_SHARD_BYTES, SplitPlan, bucket_of, plan_shards, ref_order, shard_file_name,
+)
 from transforms.tfrecord_io import framed_length, write_record
 from transforms.types import STAGE_LIST, STAGES, Failure, ImageRef
 
@@ -41,7 +43,7 @@ class ShardSettings:
     temp_dir: str
     image: ImageSpec
     shards: Optional[int] = None  # None: about `target_bytes` per shard
-    target_bytes: int = 128 * 1024 * 1024
+    target_bytes: int = DEFAULT_TARGET_SHARD_BYTES
     compression: str = "none"
     index: bool = False  # write DALI / `tfrecord` package .idx files (uncompressed shards)
     threads: int = 0  # 0: auto (see converter_threads), resolved on the worker that writes

@@ -43,7 +43,7 @@ def chroma_size(size: Size) -> Size:
     return (size[0] + 1) // 2, (size[1] + 1) // 2
 
 
-def chroma_box(box: Box, size: Size, factor: int = 2) -> Box:
+def chroma_box(box: Box, size: Size, factor: int) -> Box:
     """Where the chroma grid of an output of `size`, resampled from `box` (full-size
     coordinates), lies on the image reduced by `factor`. It reaches past `box` by a pixel
     when the output's width or height is odd: the last chroma sample covers one luma pixel

@@ -1,16 +1,16 @@
 """image2tfrecord: an Apache Beam job that turns image datasets into sharded TFRecords."""
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="image2tfrecord",
     version="0.1.0",
     description="Convert image datasets into sharded TFRecord files of tf.train.Example with Apache Beam.",
-    packages=["beam_jobs", "transforms"],
+    packages=find_packages(include=["beam_jobs", "beam_jobs.*", "transforms", "transforms.*"]),
     python_requires=">=3.10",
     # What a conversion worker needs. TensorFlow is not among them: records are built
     # without it (see transforms/examples.py); it is for reading back and for tests.
     install_requires=[
-        "apache-beam[gcp]>=2.60",
+        "apache-beam[gcp]>=2.60,<3",
         "pillow>=10.1",
         "simplejpeg>=1.7",
         "numpy>=1.24",

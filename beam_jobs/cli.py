@@ -4,6 +4,8 @@
     image2tfrecord verify OUTPUT [--config CONFIG] [--set key=value ...]
     image2tfrecord inspect OUTPUT
     image2tfrecord preview OUTPUT [--split S] [--n 36] --output sheet.png
+
+Every problem the user can fix is one line and exit status 2 (`--debug` adds the traceback).
 """
 from __future__ import annotations
 
@@ -12,14 +14,22 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from typing import List, Optional
 
-from beam_jobs.config import ConfigError, load_config
-from transforms.native_memory import limit_malloc_arenas
+from beam_jobs.api import convert
+from beam_jobs.config import load_config
+from beam_jobs.errors import ConfigError, UserError
+from transforms.runtime.native_memory import limit_malloc_arenas
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNACCOUNTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="image2tfrecord", description=__doc__)
+    parser = argparse.ArgumentParser(prog="image2tfrecord", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of any error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     convert = commands.add_parser("convert", help="convert images into sharded TFRecords")
     convert.add_argument("config", nargs="?", help="launch YAML (see launch/); optional when --set gives "
@@ -45,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("image2tfrecord")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def verify_command(args: argparse.Namespace) -> int:
     from beam_jobs.verify import run_verify
 
@@ -54,7 +73,7 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def inspect_command(args: argparse.Namespace) -> int:
-    from beam_jobs.inspect import inspect_lines
+    from beam_jobs.describe import inspect_lines
 
     for line in inspect_lines(args.output.rstrip("/")):
         _say(line)
@@ -62,7 +81,7 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 
 def preview_command(args: argparse.Namespace) -> int:
-    from beam_jobs.inspect import preview
+    from beam_jobs.describe import preview
 
     count = preview(args.output.rstrip("/"), args.split, args.n, args.sheet)
     _say(f"wrote a contact sheet of {count} {args.split} records to {args.sheet}")
@@ -70,27 +89,29 @@ def preview_command(args: argparse.Namespace) -> int:
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    from beam_jobs.convert import run_convert, summary_lines
+    from beam_jobs.conversion import run_convert, summary_lines
 
-    cfg = load_config(args.config, args.overrides)
     if args.dry_run != bool(args.job_file):
-        raise ConfigError("error: --dry-run and --job-file go together")
-    manifest = run_convert(cfg, overwrite=args.overwrite, say=_say, job_file=args.job_file)
+        raise ConfigError("--dry-run", "--dry-run and --job-file go together")
+    cfg = load_config(args.config, args.overrides)
+    if args.dry_run:
+        run_convert(cfg, say=_say, job_file=args.job_file)
+        return EXIT_OK
+    manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say)
     if manifest is None:
-        return 0
+        return EXIT_OK
     for line in summary_lines(manifest, cfg.output.path):
         _say(line)
-    if not manifest["accounted"]:
-        _say(f"error: {manifest['num_listed']} listed but {manifest['num_examples']} written "
-             f"and {manifest['num_failed']} failed")
-        return 3
-    listed = max(1, manifest["num_listed"])
-    fraction = manifest["num_failed"] / listed
+    if not manifest.accounted:
+        _say(f"error: {manifest.num_listed} listed but {manifest.num_examples} written "
+             f"and {manifest.num_failed} failed")
+        return EXIT_UNACCOUNTED
+    fraction = manifest.num_failed / max(1, manifest.num_listed)
     if fraction > cfg.errors.max_failed_fraction:
         _say(f"error: {fraction:.1%} of the images failed, over errors.max_failed_fraction="
              f"{cfg.errors.max_failed_fraction:g}; see {cfg.output.path}/failures.jsonl")
-        return 2
-    return 0
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _say(line: str) -> None:
@@ -107,12 +128,25 @@ def main(argv: Optional[List[str]] = None) -> int:
                "inspect": inspect_command, "preview": preview_command}[args.command]
     try:
         return command(args)
-    except ConfigError as exc:
-        print(str(exc) if str(exc).startswith(("config error", "error")) else f"error: {exc}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, KeyError) as exc:  # no manifest, no such split
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+    except UserError as exc:
+        _debug(args)
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback unless --debug
+        _debug(args)
+        message = " ".join(str(exc).split())
+        print(f"error: {type(exc).__name__}: {message}" + ("" if args.debug else " (--debug shows the traceback)"),
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if args.debug:
+        traceback.print_exc()
 
 
 def run() -> None:
@@ -123,7 +157,7 @@ def run() -> None:
     processes are stopped and streams are flushed, so the process ends at once.
     """
     code = main()
-    pool = sys.modules.get("transforms.pool")
+    pool = sys.modules.get("transforms.runtime.pool")
     if pool is not None:  # only if this run used it
         pool.shutdown_pools()
     logging.shutdown()

@@ -12,16 +12,14 @@ from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transforms.geometry import ResizeSpec
-from transforms.image_ops import ImageSpec
-from transforms.listing import DEFAULT_EXTENSIONS, is_remote
+from beam_jobs.errors import ConfigError, Problem
+from transforms.image.geometry import ResizeSpec
+from transforms.image.spec import ImageSpec
+from transforms.inputs.layouts import DEFAULT_EXTENSIONS
+from transforms.inputs.paths import is_remote
 
 _SPLIT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
-
-
-class ConfigError(ValueError):
-    """A launch config that cannot run; the message is one line per problem."""
 
 
 class _Section(BaseModel):
@@ -178,6 +176,24 @@ class ErrorsConfig(_Section):
     max_failed_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
 
 
+class PortableConfig(_Section):
+    """Beam's portable runners (`runner: flink | spark | portable`) on a job server the user runs."""
+
+    job_endpoint: Optional[str] = None  # host:port of the job server, e.g. localhost:8099
+    environment_type: Literal["DOCKER", "PROCESS", "EXTERNAL", "LOOPBACK"] = "DOCKER"
+    environment_config: Optional[str] = None  # the SDK container image for DOCKER, ...
+
+    @field_validator("job_endpoint")
+    @classmethod
+    def check_endpoint(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(r"[\w.\-]+:\d{1,5}", value):
+            raise ValueError(f"must be host:port, got {value!r}")
+        return value
+
+
+RUNNERS = ("direct", "dataflow", "flink", "spark", "portable")
+
+
 class DataflowConfig(_Section):
     """Dataflow settings, used when `runner: dataflow`."""
 
@@ -203,9 +219,18 @@ class JobConfig(_Section):
     image: ImageConfig = ImageConfig()
     errors: ErrorsConfig = ErrorsConfig()
     parallelism: ParallelismConfig = ParallelismConfig()
-    runner: Literal["direct", "dataflow"] = "direct"
+    runner: Literal["direct", "dataflow", "flink", "spark", "portable"] = "direct"
     dataflow: DataflowConfig = DataflowConfig()
+    portable: PortableConfig = PortableConfig()
     pipeline_options: Dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("pipeline_options")
+    @classmethod
+    def check_no_runner(cls, value: Dict[str, Any]) -> Dict[str, Any]:
+        if "runner" in value:
+            raise ValueError(f"[runner] is chosen by the top-level key runner ({', '.join(RUNNERS)}), "
+                             "not by pipeline_options.runner")
+        return value
 
     @field_validator("splits")
     @classmethod
@@ -232,11 +257,11 @@ def parse_override(text: str) -> Tuple[List[str], Any]:
     """`dotted.key=value` with the value read as a YAML scalar."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"config error: --set {text!r}: expected dotted.key=value")
+        raise ConfigError("--set", f"{text!r}: expected dotted.key=value")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config error: --set {key}: value is not YAML ({exc.problem})") from None
+        raise ConfigError(f"--set {key}", f"value is not YAML ({exc.problem})") from None
     if value is None and raw.strip().startswith("#"):
         value = raw.strip()  # "#rrggbb" is a colour here, not a YAML comment
     return key.strip().split("."), value
@@ -247,8 +272,7 @@ def apply_override(tree: Dict[str, Any], dotted: Sequence[str], value: Any) -> N
     for depth, part in enumerate(dotted[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise ConfigError(f"config error: --set {'.'.join(dotted)}: "
-                              f"{'.'.join(dotted[:depth + 1])} is not a section")
+            raise ConfigError(f"--set {'.'.join(dotted)}", f"{'.'.join(dotted[:depth + 1])} is not a section")
         node = child
     node[dotted[-1]] = value
 
@@ -261,13 +285,13 @@ def _location(error: Dict[str, Any]) -> str:
     return ".".join(str(p) for p in error["loc"] if not str(p).startswith(_TYPE_PARTS))
 
 
-def _describe(error: Dict[str, Any]) -> str:
+def _describe(error: Dict[str, Any]) -> Problem:
     location = _location(error)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"{location}: unknown key"
+        return location, "unknown key"
     if kind == "missing":
-        return f"{location}: required key is missing"
+        return location, "required key is missing"
     message = error["msg"].removeprefix("Value error, ")
     keyed = re.match(r"^\[([\w.]+)\] (.*)$", message)
     if keyed:  # a check across keys names the key it is about
@@ -275,7 +299,7 @@ def _describe(error: Dict[str, Any]) -> str:
     given = error.get("input")
     if kind.startswith(("literal", "int", "float", "bool", "string", "greater", "less", "dict", "tuple")):
         message += f" (got {given!r})"
-    return f"{location}: {message}" if location else message
+    return location, message
 
 
 def validate(tree: Dict[str, Any]) -> JobConfig:
@@ -283,34 +307,39 @@ def validate(tree: Dict[str, Any]) -> JobConfig:
     try:
         return JobConfig.model_validate(tree)
     except ValidationError as exc:
-        seen, lines = set(), []
+        seen, problems = set(), []
         for error in exc.errors():
             if _location(error) in seen:  # a union reports each member; the first says enough
                 continue
             seen.add(_location(error))
-            lines.append("config error: " + _describe(error))
-        raise ConfigError("\n".join(lines)) from None
+            problems.append(_describe(error))
+        raise ConfigError(problems=problems) from None
 
 
 def load_config(path: Optional[str], overrides: Sequence[str] = ()) -> JobConfig:
     """Read the launch YAML (safe loader), apply `--set` overrides in order, validate."""
+    return validate(load_tree(path, overrides))
+
+
+def load_tree(path: Optional[str], overrides: Sequence[str] = ()) -> Dict[str, Any]:
+    """The launch YAML (safe loader) with `--set` overrides applied in order, not validated."""
     tree: Dict[str, Any] = {}
     if path:
         try:
             with open(path, encoding="utf-8") as handle:
                 loaded = yaml.safe_load(handle)
         except OSError as exc:
-            raise ConfigError(f"config error: cannot read {path}: {exc.strerror}") from None
+            raise ConfigError("", f"cannot read {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"config error: {path}{where} is not valid YAML") from None
+            raise ConfigError("", f"{path}{where} is not valid YAML") from None
         if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"config error: {path} must hold a mapping of keys")
+            raise ConfigError("", f"{path} must hold a mapping of keys")
         tree = loaded or {}
     for text in overrides:
         apply_override(tree, *parse_override(text))
-    return validate(tree)
+    return tree
 
 
 def config_as_dict(cfg: JobConfig) -> Dict[str, Any]:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from apache_beam.io.filesystems import FileSystems
-
-from beam_jobs.config import ConfigError, InputConfig
-from transforms.list_images import InputPlan
-from transforms.listing import (
-    detect_layout, dirname, has_image_extension, is_glob, is_listing_file, is_remote, relative_to,
-)
+from beam_jobs.config import InputConfig
+from beam_jobs.errors import ConfigError
+from transforms.inputs.layouts import detect_layout, has_image_extension
+from transforms.inputs.listing_files import is_listing_file
+from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
+from transforms.pipeline.list_images import InputPlan
+from transforms.storage import files
 
 PROBE_FILES = 1000  # files looked at to tell the layout apart
 
@@ -26,12 +26,12 @@ def _without_listing(cfg: InputConfig) -> Optional[InputPlan]:
     path = cfg.path
     if is_listing_file(path) and not is_glob(path):
         if cfg.layout not in ("auto", "listing"):
-            raise ConfigError(f"config error: input.layout: {cfg.layout} needs a folder, "
-                              f"but input.path is a listing file ({path})")
+            raise ConfigError("input.layout", f"{cfg.layout} needs a folder, "
+                                              f"but input.path is a listing file ({path})")
         return InputPlan("listing", path, dirname(path), "listing", cfg.extensions,
                          f"input.path is a {path.rsplit('.', 1)[-1]} listing")
     if cfg.layout == "listing":
-        raise ConfigError(f"config error: input.layout: listing needs a .txt, .csv or .jsonl file, got {path}")
+        raise ConfigError("input.layout", f"listing needs a .txt, .csv or .jsonl file, got {path}")
     if is_glob(path):
         layout = "flat" if cfg.layout == "auto" else cfg.layout
         return InputPlan("glob", path, _glob_root(path), layout, cfg.extensions, "input.path is a glob")
@@ -42,18 +42,18 @@ def resolve_input(cfg: InputConfig) -> InputPlan:
     """Pick folder, glob or listing and the layout; raise ConfigError naming the key."""
     plan = _without_listing(cfg)
     if plan is not None:
-        if plan.kind == "listing" and not FileSystems.exists(plan.pattern):
-            raise ConfigError(f"config error: input.path: listing file {plan.pattern} does not exist")
+        if plan.kind == "listing" and not files.exists(plan.pattern):
+            raise ConfigError("input.path", f"listing file {plan.pattern} does not exist")
         return plan
     root = cfg.path.rstrip("/")
-    if not is_remote(root) and not FileSystems.exists(root):
-        raise ConfigError(f"config error: input.path: {root} does not exist")
+    if not is_remote(root) and not files.exists(root):
+        raise ConfigError("input.path", f"{root} does not exist")
     pattern = f"{root}/**"
-    found = FileSystems.match([pattern], limits=[PROBE_FILES * 4])[0].metadata_list
-    sample = [relative_to(root, m.path) for m in found if has_image_extension(m.path, cfg.extensions)]
+    found = files.list_files(pattern, limit=PROBE_FILES * 4)
+    sample = [relative_to(root, path) for path in found if has_image_extension(path, cfg.extensions)]
     if not sample:
-        raise ConfigError(f"config error: input.path: no image files under {root} "
-                          f"(looked for {', '.join(cfg.extensions) or 'any file'})")
+        raise ConfigError("input.path", f"no image files under {root} "
+                                        f"(looked for {', '.join(cfg.extensions) or 'any file'})")
     splits_seen = tuple(sorted({p.split("/", 1)[0] for p in sample if p.count("/") >= 2}))
     if cfg.layout != "auto":
         return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout", splits_seen)

@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 from apache_beam.testing.test_pipeline import TestPipeline  # noqa: E402
 
-from beam_jobs.runner import LOCAL_DEFAULTS, local_runner  # noqa: E402
+from beam_jobs.runners.local import LOCAL_DEFAULTS, local_runner  # noqa: E402
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def pipeline():
 @pytest.fixture(scope="session")
 def gcs_emulator():
     """A GCS emulator on loopback for the whole session; STORAGE_EMULATOR_HOST points at it."""
-    from tests.gcs_emulator import running_emulator
+    from tests.support.gcs_emulator import running_emulator
 
     with running_emulator() as host:
         previous = os.environ.get("STORAGE_EMULATOR_HOST")

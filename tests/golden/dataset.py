@@ -16,7 +16,7 @@ from typing import Dict, List
 
 from PIL import Image
 
-from tests import imaging
+from tests.support import imaging
 
 EXPECTED = Path(__file__).with_name("expected.json")
 # Output bytes depend on the codecs; the hashes hold for these versions only.

@@ -1,0 +1,170 @@
+"""The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
+from __future__ import annotations
+
+import os
+import uuid
+from importlib import metadata
+from typing import Callable, Dict, Optional
+
+import apache_beam as beam
+
+from beam_jobs.config import JobConfig, config_as_dict
+from beam_jobs.errors import ConfigError
+from beam_jobs.inputs import offline_input_plan, resolve_input
+from beam_jobs.runners import JobRunner, runner_for
+from beam_jobs.runners.dry_run import job_document, write_job_file
+from transforms.dataset.manifest import Manifest
+from transforms.dataset.names import TEMP_PREFIX
+from transforms.inputs.paths import is_remote
+from transforms.pipeline.beam_sink import WriteWithBeamSink
+from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
+from transforms.pipeline.finalize import Finalize, OutputSettings
+from transforms.pipeline.list_images import InputPlan, ListImages
+from transforms.pipeline.write_shards import ShardSettings, WriteShards
+from transforms.readback.image_records import load_manifest
+from transforms.runtime.pool import local_processes, shared_pool
+from transforms.storage import files
+from transforms.storage.gcs import use_emulator_anonymously
+
+
+def versions() -> Dict[str, str]:
+    """Versions of what made the shards, for the manifest."""
+    out = {}
+    for name in ("image2tfrecord", "apache-beam", "pillow", "simplejpeg"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def convert_processes(cfg: JobConfig, runner: JobRunner) -> int:
+    """Worker processes per runner process: `auto` is one per core on local machines with
+    more than two cores, none on distributed runners (their SDK harness already runs a
+    process per core); a number in the config wins."""
+    setting = cfg.parallelism.processes
+    if setting == "auto" and runner.distributed:
+        return 0
+    return local_processes(setting)
+
+
+def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSettings:
+    out = cfg.output
+    return ShardSettings(
+        temp_dir=temp_dir, image=cfg.image.spec(),
+        shards=None if out.shards == "auto" else out.shards,
+        target_bytes=out.shard_size_mb * 1024 * 1024,
+        compression=out.compression, index=out.index,
+        threads=0 if cfg.parallelism.threads == "auto" else cfg.parallelism.threads,
+        processes=convert_processes(cfg, runner),
+    )
+
+
+def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: InputPlan,
+                   temp_dir: str) -> beam.PCollection:
+    """Wire the job; it reads as its table of contents."""
+    listed = p | "ListImages" >> ListImages(plan, cfg.split_fractions)
+    refs = listed.refs
+    if runner.distributed:  # one worker lists; spread the refs (locally: one bundle at a time)
+        refs = refs | "SpreadRefs" >> beam.Reshuffle()
+    # -> ImageRef(key, uri, label, split, extra)
+    sample = SAMPLE_SIZE if cfg.output.shards == "auto" and cfg.output.sink == "shards" else 0
+    facts = (refs, listed.failures) | "GatherFacts" >> GatherFacts(sample)
+    # -> one DatasetFacts(labels, kinds, num_listed, bucket_counts, sample)
+    shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, runner, plan, temp_dir, facts)
+    # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
+    failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
+    # -> Failure(uri, stage, error, error_type)
+    settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions())
+    return p | "Finalize" >> Finalize(settings, shards, failures, facts)
+    # -> Manifest
+
+
+def write_shards(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str,
+                 facts: beam.PCollection) -> beam.PTransform:
+    """The configured sink: exact hash-ranked shards (default), or Beam's WriteToTFRecord."""
+    settings = shard_settings(cfg, runner, temp_dir)
+    if cfg.output.sink == "beam":
+        splits = tuple(sorted(set(cfg.splits) | set(plan.splits_seen)))
+        return WriteWithBeamSink(settings, splits, facts)
+    return WriteShards(settings, facts)
+
+
+def check_output(path: str, overwrite: bool) -> None:
+    """Refuse a non-empty output unless --overwrite; nothing is deleted here."""
+    if not is_remote(path) and os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError("output.path", f"{path} is a file, not a folder")
+    found = files.list_files(f"{path}/**", limit=1)
+    if found and not overwrite:
+        raise ConfigError("output.path", f"{path} is not empty (holds {found[0]}); "
+                                         "pass --overwrite to replace its dataset")
+
+
+def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], None] = print,
+                job_file: Optional[str] = None) -> Optional[Manifest]:
+    """Run the conversion to the end and return the manifest.
+
+    With `job_file`, build the job offline (Dataflow), write it there and return None.
+    """
+    runner = runner_for(cfg)
+    if job_file:
+        runner.options(cfg, dry_run=True)  # refuses runners without a dry run, before any check
+        runner.check(cfg)
+        return dry_run(cfg, runner, job_file, say)
+    runner.check(cfg)
+    use_emulator_anonymously()
+    plan = resolve_input(cfg.input)
+    say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
+    check_output(cfg.output.path, overwrite)
+    processes = convert_processes(cfg, runner)
+    if not runner.distributed and processes:
+        shared_pool(processes).warm_up()  # starts while the input is listed
+    options = runner.options(cfg)
+    pipeline = new_pipeline(runner, options)
+    build_pipeline(pipeline, cfg, runner, plan, _temp_dir(cfg))
+    result = pipeline.run()
+    if not runner.started(result, options, say):
+        return None
+    result.wait_until_finish()
+    return load_manifest(cfg.output.path)
+
+
+def new_pipeline(runner: JobRunner, options) -> beam.Pipeline:
+    """A Pipeline on the configured runner; Beam's option errors become config errors."""
+    try:
+        return beam.Pipeline(runner=runner.make(options), options=options)
+    except ValueError as exc:
+        lines = [line.strip() for line in str(exc).splitlines()[1:] if line.strip()] or [str(exc)]
+        raise ConfigError(problems=[("pipeline_options", line) for line in lines]) from None
+
+
+def _temp_dir(cfg: JobConfig) -> str:
+    return f"{cfg.output.path}/{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
+
+
+def dry_run(cfg: JobConfig, runner: JobRunner, job_file: str, say: Callable[[str], None]) -> None:
+    """Build the job without contacting any service (nothing is listed, staged or submitted)."""
+    plan = offline_input_plan(cfg.input)
+    say(f"dry run: input {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
+    options = runner.options(cfg, dry_run=True)
+    pipeline = new_pipeline(runner, options)
+    build_pipeline(pipeline, cfg, runner, plan, _temp_dir(cfg))
+    result = pipeline.run()
+    write_job_file(job_file, job_document(pipeline, result, options))
+    say(f"wrote the {cfg.runner} job to {job_file}")
+
+
+def summary_lines(manifest: Manifest, path: str) -> list:
+    """The end-of-run summary: what was written, what failed and why."""
+    lines = [f"wrote {manifest.num_examples} of {manifest.num_listed} images to {path}"]
+    for split, entry in manifest.splits.items():
+        shards = "shard" if entry.num_shards == 1 else "shards"
+        lines.append(f"  {split}: {entry.num_examples} records in {entry.num_shards} {shards}, "
+                     f"{entry.num_bytes / 1e6:.1f} MB")
+    if manifest.labels:
+        lines.append(f"  labels: {len(manifest.labels)} classes in labels.txt")
+    if manifest.num_failed:
+        lines.append(f"  failed: {manifest.num_failed} (listed in failures.jsonl)")
+        for reason, count in manifest.failures_by_reason.items():
+            lines.append(f"    {count:6d}  {reason}")
+    return lines

@@ -1,0 +1,252 @@
+"""Every real-world image converts correctly or fails with its stage: one test per case."""
+import io
+import tracemalloc
+
+import numpy as np
+import pytest
+from PIL import Image, ImageChops
+
+from tests.support import imaging
+from transforms.image.geometry import ResizeSpec
+from transforms.image.conversion import convert
+from transforms.image.spec import (
+    CorruptImage, EmptyFile, ImageSpec, PixelLimitExceeded, StageError, UnsupportedImageFormat,
+)
+
+PNG = ImageSpec(format="png")
+PNG_RGBA = ImageSpec(format="png", channels=4)
+
+
+def decoded(result) -> Image.Image:
+    image = Image.open(io.BytesIO(result.encoded))
+    image.load()
+    return image
+
+
+def pixel(result, xy=(0, 0)):
+    return decoded(result).getpixel(xy)
+
+
+def close(a, b, tolerance=12):
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_gives_the_upright_pixels(orientation):
+    upright = imaging.asymmetric((48, 32))
+    result = convert(imaging.with_orientation(upright, orientation), PNG)
+    out = decoded(result).convert("RGB")
+    assert (result.width, result.height) == upright.size
+    assert ImageChops.difference(out, upright).getbbox() is None
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_orientation_tag_is_gone_and_jpeg_upright(orientation):
+    upright = imaging.asymmetric((64, 48))
+    data = imaging.with_orientation(upright, orientation, "JPEG")
+    result = convert(data, ImageSpec(format="jpeg", quality=95))
+    out = decoded(result)
+    assert 0x0112 not in out.getexif()
+    assert out.size == upright.size
+    assert close(out.getpixel((4, 4)), (255, 0, 0), 30)  # red quadrant top left
+    assert close(out.getpixel((60, 44)), (255, 255, 255), 30)
+
+
+def test_orientation_with_resize_and_draft():
+    upright = imaging.photo((800, 600))
+    data = imaging.with_orientation(upright, 6, "JPEG")
+    result = convert(data, ImageSpec(resize=ResizeSpec("shorter_side", size=100)))
+    assert (result.width, result.height) == (133, 100)
+
+
+def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
+    red_in_cmyk = Image.new("CMYK", (16, 16), (0, 255, 255, 0))
+    result = convert(imaging.encode(red_in_cmyk, "JPEG", quality=95), PNG)
+    assert result.channels == 3
+    assert close(pixel(result), (255, 0, 0)), "CMYK must not come out inverted"
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped():
+    image = Image.new("I;16", (4, 2))
+    image.putdata([0, 32768, 65535, 1000] * 2)
+    result = convert(imaging.encode(image, "PNG"), ImageSpec(format="png", channels=1))
+    out = np.asarray(decoded(result))
+    assert list(out[0]) == [0, 128, 255, 4]
+
+
+def test_thirty_two_bit_grey_is_scaled_into_eight_bits():
+    image = Image.new("I", (3, 1))
+    image.putdata([0, 2**30, 2**31 - 1])
+    result = convert(imaging.encode(image, "TIFF"), ImageSpec(format="png", channels=1))
+    assert list(np.asarray(decoded(result))[0]) == [0, 128, 255]
+
+
+def test_sixteen_bit_tiff_expands_to_rgb():
+    image = Image.new("I;16", (4, 4), 65535)
+    result = convert(imaging.encode(image, "TIFF"), PNG)
+    assert result.channels == 3 and pixel(result) == (255, 255, 255)
+
+
+def test_la_is_composited_on_the_background():
+    image = Image.new("LA", (4, 4), (0, 0))  # black, fully transparent
+    result = convert(imaging.encode(image, "PNG"), PNG)
+    assert pixel(result) == (255, 255, 255)
+    black = convert(imaging.encode(image, "PNG"), ImageSpec(format="png", alpha_background=(0, 0, 0)))
+    assert pixel(black) == (0, 0, 0)
+
+
+def test_palette_with_transparency():
+    image = Image.new("P", (4, 4), 1)
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    image.putpixel((1, 1), 0)
+    data = imaging.encode(image, "PNG", transparency=0)
+    result = convert(data, PNG)
+    assert pixel(result, (0, 0)) == (255, 0, 0)
+    assert pixel(result, (1, 1)) == (255, 255, 255)  # the transparent index, on white
+    kept = convert(data, PNG_RGBA)
+    assert pixel(kept, (1, 1))[3] == 0 and kept.channels == 4
+
+
+def test_palette_without_transparency():
+    image = Image.new("P", (4, 4), 2)
+    image.putpalette([0, 0, 0, 0, 0, 0, 10, 20, 30] + [0] * 759)
+    assert pixel(convert(imaging.encode(image, "GIF"), PNG)) == (10, 20, 30)
+
+
+def test_rgba_dropped_or_kept():
+    image = Image.new("RGBA", (4, 4), (255, 0, 0, 0))
+    image.putpixel((1, 1), (255, 0, 0, 255))
+    data = imaging.encode(image, "PNG")
+    result = convert(data, PNG)
+    assert pixel(result, (0, 0)) == (255, 255, 255) and pixel(result, (1, 1)) == (255, 0, 0)
+    kept = convert(data, PNG_RGBA)
+    assert kept.channels == 4 and pixel(kept, (1, 1)) == (255, 0, 0, 255)
+
+
+def test_grey_expands_to_three_channels_and_rgb_to_one():
+    grey = convert(imaging.encode(Image.new("L", (4, 4), 77), "PNG"), PNG)
+    assert grey.channels == 3 and pixel(grey) == (77, 77, 77)
+    one = convert(imaging.encode(Image.new("RGB", (4, 4), (77, 77, 77)), "PNG"),
+                  ImageSpec(format="png", channels=1))
+    assert one.channels == 1 and pixel(one) == 77
+
+
+def test_animated_gif_uses_the_first_frame():
+    frames = [Image.new("P", (8, 8), i) for i in range(3)]
+    palette = [255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 759
+    for frame in frames:
+        frame.putpalette(palette)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    assert pixel(convert(buffer.getvalue(), PNG)) == (255, 0, 0)
+
+
+def test_truncated_jpeg_fails_unless_allowed():
+    data = imaging.encode(imaging.photo((256, 256)), "JPEG", quality=90)
+    truncated = data[: len(data) * 6 // 10]
+    with pytest.raises(StageError) as error:
+        convert(truncated, ImageSpec())
+    assert error.value.stage == "decode" and "truncated" in str(error.value.cause)
+    assert convert(truncated, ImageSpec(allow_truncated=True)).width == 256
+
+
+def test_zero_byte_file_fails_at_decode():
+    with pytest.raises(StageError) as error:
+        convert(b"", ImageSpec())
+    assert error.value.stage == "decode" and isinstance(error.value.cause, EmptyFile)
+
+
+def test_text_named_jpg_fails_at_decode():
+    with pytest.raises(StageError) as error:
+        convert(b"this is not an image, just text\n", ImageSpec())
+    assert isinstance(error.value.cause, UnsupportedImageFormat)
+
+
+def test_png_named_jpg_is_sniffed_from_bytes():
+    data = imaging.encode(Image.new("RGB", (5, 4), (1, 2, 3)), "PNG")
+    assert convert(data, ImageSpec(format="original")).format == "png"
+    assert convert(data, ImageSpec(format="jpeg")).format == "jpeg"
+
+
+def test_broken_png_says_it_looks_like_a_png():
+    data = imaging.encode(Image.new("RGB", (4, 4)), "PNG")
+    broken = data[:8] + bytes(reversed(data[8:40]))
+    with pytest.raises(StageError) as error:
+        convert(broken, ImageSpec())
+    assert isinstance(error.value.cause, CorruptImage) and "PNG" in str(error.value.cause)
+
+
+def test_eps_never_reaches_ghostscript():
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    with pytest.raises(StageError) as error:
+        convert(eps, ImageSpec())
+    assert isinstance(error.value.cause, UnsupportedImageFormat)
+
+
+def test_huge_dimensions_are_refused_without_allocating():
+    bomb = imaging.huge_png_header(100_000, 100_000)  # 10 gigapixels, 30 GB decoded
+    tracemalloc.start()
+    with pytest.raises(StageError) as error:
+        convert(bomb, ImageSpec())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert isinstance(error.value.cause, PixelLimitExceeded)
+    assert "max_pixels" in str(error.value.cause)
+    assert peak < 5_000_000
+
+
+def test_pixel_limit_is_configurable():
+    data = imaging.encode(Image.new("RGB", (100, 100)), "PNG")
+    with pytest.raises(StageError):
+        convert(data, ImageSpec(max_pixels=9_999))
+    assert convert(data, ImageSpec(max_pixels=10_000)).width == 100
+
+
+@pytest.mark.parametrize("fmt,channels", [("jpeg", 3), ("jpeg", 1), ("png", 1), ("png", 4), ("webp", 3)])
+def test_output_formats_decode_to_their_declared_shape(fmt, channels):
+    result = convert(imaging.encode(imaging.photo((40, 30)), "PNG"), ImageSpec(format=fmt, channels=channels))
+    out = decoded(result)
+    assert out.size == (40, 30) and result.format == fmt
+    assert len(out.getbands()) == channels == result.channels
+
+
+def test_webp_keeps_real_transparency():
+    image = Image.new("RGBA", (8, 8), (255, 0, 0, 0))
+    image.putpixel((2, 2), (0, 0, 255, 255))
+    out = decoded(convert(imaging.encode(image, "PNG"), ImageSpec(format="webp", channels=4, quality=100)))
+    assert out.mode == "RGBA" and out.getpixel((0, 0))[3] == 0
+
+
+def test_raw_is_height_width_channels_uint8():
+    image = imaging.asymmetric((6, 4))
+    result = convert(imaging.encode(image, "PNG"), ImageSpec(format="raw"))
+    pixels = np.frombuffer(result.encoded, np.uint8).reshape(result.height, result.width, result.channels)
+    assert (pixels == np.asarray(image)).all()
+
+
+def test_original_keeps_the_bytes():
+    data = imaging.with_orientation(imaging.asymmetric(), 6, "JPEG")
+    result = convert(data, ImageSpec(format="original"))
+    assert result.encoded == data and result.format == "jpeg"
+
+
+def test_conversion_is_deterministic():
+    data = imaging.encode(imaging.photo((500, 375)), "JPEG", quality=92)
+    spec = ImageSpec(resize=ResizeSpec("shorter_side", size=256))
+    assert convert(data, spec).encoded == convert(data, spec).encoded
+
+
+@pytest.mark.parametrize("mode", ["fit", "fill", "pad", "exact"])
+def test_box_modes_give_the_box(mode):
+    data = imaging.encode(imaging.photo((300, 120)), "JPEG")
+    result = convert(data, ImageSpec(resize=ResizeSpec(mode, 64, 64)))
+    if mode == "fit":
+        assert (result.width, result.height) == (64, 26)
+    else:
+        assert (result.width, result.height) == (64, 64)
+
+
+def test_draft_decoding_matches_the_planned_size_of_a_camera_photo():
+    data = imaging.encode(imaging.photo((4000, 3000)), "JPEG", quality=85)
+    result = convert(data, ImageSpec(resize=ResizeSpec("shorter_side", size=256)))
+    assert (result.width, result.height) == (341, 256)

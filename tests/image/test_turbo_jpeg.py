@@ -1,0 +1,107 @@
+"""The TurboJPEG fast path gives Pillow's pixels, and declines what it should not handle."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.support import imaging
+from transforms.image import turbo_jpeg
+from transforms.image.geometry import ResizeSpec
+from transforms.image.conversion import convert
+from transforms.image.spec import ImageSpec
+
+
+def jpeg(size=(500, 375), mode="RGB", seed=1, **params) -> bytes:
+    image = imaging.photo(size, seed)
+    return imaging.encode(image if mode == "RGB" else image.convert(mode), "JPEG", quality=90, **params)
+
+
+def pillow_decode(data: bytes, need=None) -> np.ndarray:
+    image = Image.open(io.BytesIO(data))
+    if need:
+        image.draft(None, need)
+    image.load()
+    return np.asarray(image, np.int16)
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, np.int16)
+
+
+@pytest.mark.parametrize("params", [{}, {"progressive": True}, {"subsampling": 0}])
+def test_full_size_decode_equals_pillow(params):
+    data = jpeg(**params)
+    image, scale = turbo_jpeg.decode_scaled(data, "RGB", (500, 375), (500, 375))
+    assert scale == 1.0 and image.mode == "RGB"
+    assert np.abs(pixels(image) - pillow_decode(data)).max() <= 1
+
+
+@pytest.mark.parametrize("need, divisor", [((341, 256), 4), ((700, 500), 2), ((100, 75), 8), ((1600, 1200), 1)])
+def test_scaled_decode_is_pillows_draft(need, divisor):
+    data = jpeg((1601, 1201))  # odd sizes: the scaled image's last row and column are partial
+    image, scale = turbo_jpeg.decode_scaled(data, "RGB", (1601, 1201), need)
+    assert scale == 1 / divisor
+    assert image.size == (-(-1601 // divisor), -(-1201 // divisor))
+    assert np.abs(pixels(image) - pillow_decode(data, need)).max() <= 1
+
+
+def test_grey_jpeg_decodes_as_grey():
+    data = jpeg(mode="L")
+    image, _ = turbo_jpeg.decode_scaled(data, "L", (500, 375), (500, 375))
+    assert image.mode == "L"
+    assert np.abs(pixels(image) - pillow_decode(data)).max() <= 1
+
+
+def test_declines_what_pillow_must_decode():
+    cmyk = imaging.encode(imaging.photo((64, 48)).convert("CMYK"), "JPEG")
+    assert turbo_jpeg.decode_scaled(cmyk, "CMYK", (64, 48), (64, 48)) is None
+    data = jpeg()
+    assert turbo_jpeg.decode_scaled(data[: len(data) // 2], "RGB", (500, 375), (500, 375)) is None  # truncated
+    assert turbo_jpeg.decode_scaled(b"\xff\xd8\xff\xe0 not a jpeg", "RGB", (500, 375), (500, 375)) is None
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_encode_is_as_faithful_as_pillows_encoder(mode):
+    """Same quantisation tables and chroma subsampling; libjpeg-turbo builds round a few
+    pixels differently, so each is held to the source, not to the other."""
+    image = imaging.photo((341, 256)).convert(mode)
+    ours = Image.open(io.BytesIO(turbo_jpeg.encode(image, 90)))
+    theirs = Image.open(io.BytesIO(imaging.encode(image, "JPEG", quality=90)))
+    assert ours.mode == theirs.mode == mode and ours.size == theirs.size
+    assert ours.quantization == theirs.quantization and ours.layer == theirs.layer
+    ours_error = np.abs(pixels(ours) - pixels(image)).mean()
+    theirs_error = np.abs(pixels(theirs) - pixels(image)).mean()
+    assert ours_error <= 1.1 * theirs_error + 0.05
+    assert turbo_jpeg.encode(image.convert("RGBA"), 90) is None
+
+
+def test_conversion_through_the_fast_path_matches_pillow_throughout():
+    """Decode (scaled) and resize with the exact box: convert()'s raw pixels against a
+    Pillow-only pipeline doing the same steps."""
+    data = jpeg((1601, 1201))
+    result = convert(data, ImageSpec(resize=ResizeSpec("shorter_side", size=256), format="raw"))
+    reference = Image.open(io.BytesIO(data))
+    drafted = reference.draft("RGB", (341, 256))[1]  # 1/4: (0, 0, 400.25, 300.25)
+    reference = reference.resize((341, 256), Image.Resampling.BICUBIC, box=drafted)
+    ours = np.frombuffer(result.encoded, np.uint8).reshape(256, 341, 3).astype(np.int16)
+    assert (result.width, result.height) == (341, 256)
+    assert np.abs(ours - pixels(reference)).max() <= 1
+
+
+def test_grey_jpeg_to_one_channel_stays_a_grey_jpeg():
+    result = convert(jpeg(mode="L"), ImageSpec(format="jpeg", channels=1))
+    assert result.channels == 1 and Image.open(io.BytesIO(result.encoded)).mode == "L"
+
+
+def test_mpo_gives_its_first_picture():
+    first, second = imaging.photo((200, 150), 1), imaging.photo((200, 150), 2)
+    data = imaging.encode(first, "MPO", save_all=True, append_images=[second], quality=95)
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    result = convert(data, ImageSpec(format="raw"))
+    ours = np.frombuffer(result.encoded, np.uint8).reshape(150, 200, 3).astype(np.int16)
+    frames = Image.open(io.BytesIO(data))
+    first_decoded = pixels(frames.convert("RGB"))
+    frames.seek(1)
+    assert np.abs(ours - first_decoded).max() <= 1
+    assert np.abs(ours - pixels(frames.convert("RGB"))).mean() > 10

@@ -1,0 +1,94 @@
+"""Listing rows, layouts, split assignment and label ids."""
+import collections
+
+import pytest
+
+from transforms.dataset import labels
+from transforms.inputs import errors, layouts, listing_files, paths, splits
+from transforms.elements import ImageRef
+
+
+def rows(text, suffix):
+    return list(listing_files.listing_rows(text.splitlines(keepends=True), suffix))
+
+
+def test_txt_listing_skips_blanks_and_comments():
+    parsed = rows("# header\na.jpg\n\n  sub/b.png  \n", ".txt")
+    assert [(n, r["path"]) for n, r in parsed] == [(2, "a.jpg"), (4, "sub/b.png")]
+
+
+def test_csv_listing_keeps_extras_and_resolves_relative_paths():
+    (_, row), = rows("path,label,split,caption\nimgs/a.jpg,cat,validation,a cat\n", ".csv")
+    ref = listing_files.ref_from_row(row, "/data/lists", None)
+    assert ref == ImageRef(key="imgs/a.jpg", uri="/data/lists/imgs/a.jpg", label="cat",
+                           split="validation", extra=(("caption", "a cat"),))
+
+
+def test_csv_without_path_column_is_one_error():
+    (number, error), = rows("file,label\na.jpg,cat\n", ".csv")
+    assert isinstance(error, errors.ListingError) and "path" in str(error)
+
+
+def test_jsonl_typed_extras_and_bad_lines():
+    parsed = rows('{"path": "gs://b/a.jpg", "label": 3, "score": 0.5, "boxes": [1, 2]}\nnot json\n[1]\n', ".jsonl")
+    ref = listing_files.ref_from_row(parsed[0][1], "/data", "train")
+    assert ref.uri == "gs://b/a.jpg" and ref.label == "3"
+    assert ref.extra == (("boxes", (1, 2)), ("score", 0.5))
+    assert [n for n, r in parsed if isinstance(r, errors.ListingError)] == [2, 3]
+
+
+def test_row_errors_name_the_problem():
+    with pytest.raises(errors.ListingError, match="no 'path'"):
+        listing_files.ref_from_row({"label": "x"}, "/d", None)
+    with pytest.raises(errors.ListingError, match="clash"):
+        listing_files.ref_from_row({"path": "a.jpg", "image/height": 3}, "/d", None)
+    with pytest.raises(errors.ListingError, match="number, a string"):
+        listing_files.ref_from_row({"path": "a.jpg", "meta": {"x": 1}}, "/d", None)
+
+
+def test_relative_paths_against_a_bucket_listing():
+    assert paths.join_path("gs://bucket/lists", "a/b.jpg") == "gs://bucket/lists/a/b.jpg"
+    assert paths.join_path("gs://bucket/lists", "../img/b.jpg") == "gs://bucket/img/b.jpg"
+    assert paths.join_path("/data", "../x.jpg") == "/x.jpg"
+
+
+@pytest.mark.parametrize("paths,layout", [
+    (["a.jpg", "b.jpg"], "flat"),
+    (["cat/a.jpg", "dog/b.jpg"], "class_folders"),
+    (["train/cat/a.jpg", "validation/dog/b.jpg"], "split_class_folders"),
+    (["photos/2020/a.jpg", "photos/2021/b.jpg"], "class_folders"),
+    (["a.jpg", "cat/b.jpg"], "flat"),
+])
+def test_detect_layout(paths, layout):
+    assert layouts.detect_layout(paths)[0] == layout
+
+
+def test_refs_from_folders():
+    assert layouts.ref_from_folder("cat/a.jpg", "/d/cat/a.jpg", "class_folders", None).label == "cat"
+    ref = layouts.ref_from_folder("val/dog/b.jpg", "/d/val/dog/b.jpg", "split_class_folders", None)
+    assert (ref.split, ref.label, ref.key) == ("val", "dog", "val/dog/b.jpg")
+    with pytest.raises(errors.ListingError, match="class folder"):
+        layouts.ref_from_folder("a.jpg", "/d/a.jpg", "class_folders", None)
+
+
+def test_extension_filter_ignores_hidden_and_other_files():
+    exts = layouts.DEFAULT_EXTENSIONS
+    assert layouts.has_image_extension("/d/a/IMG_1.JPG", exts)
+    assert not layouts.has_image_extension("/d/a/.DS_Store", exts)
+    assert not layouts.has_image_extension("/d/a/notes.txt", exts)
+    assert layouts.has_image_extension("/d/a/notes.txt", ())
+
+
+def test_split_assignment_is_stable_and_follows_fractions():
+    fractions = (("train", 0.8), ("validation", 0.2))
+    keys = [f"img_{i}.jpg" for i in range(5000)]
+    first = [splits.assign_split(k, fractions) for k in keys]
+    assert first == [splits.assign_split(k, fractions) for k in keys]
+    share = collections.Counter(first)["validation"] / len(keys)
+    assert 0.18 < share < 0.22
+
+
+def test_label_ids_sorted_names_or_integers():
+    assert labels.label_map(["dog", "cat", "dog"]) == {"cat": 0, "dog": 1}
+    assert labels.label_map(["10", "2"]) == {"2": 2, "10": 10}
+    assert labels.labels_lines({"2": 2, "0": 0}) == ["0", "", "2"]

@@ -1,0 +1,184 @@
+"""Reading converted datasets back: verify, the tf.data and TF-free readers, index files,
+inspect and preview."""
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from beam_jobs.cli import main
+from tests.support import imaging
+from transforms.readback.image_records import ImageRecords
+from transforms.readback.tfdata import tf_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """A small labelled dataset with index files, converted once for this module."""
+    root = tmp_path_factory.mktemp("readback")
+    imaging.make_class_folders(root / "photos", classes=("ant", "bee", "cow"), per_class=6, size=(90, 70))
+    out = root / "out"
+    assert main(["convert", "/dev/null", "--set", f"input.path={root / 'photos'}", "--set", f"output.path={out}",
+                 "--set", "output.shards=3", "--set", "output.index=true",
+                 "--set", "splits={train: 0.75, validation: 0.25}"]) == 0
+    return out
+
+
+@pytest.fixture
+def copy(dataset, tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(dataset, target)
+    return target
+
+
+def verify(path, capsys):
+    code = main(["verify", str(path)])
+    return code, capsys.readouterr().out
+
+
+def test_verify_passes_on_good_output(dataset, capsys):
+    code, out = verify(dataset, capsys)
+    assert code == 0 and "verify passed: 6 shards, 18 records" in out
+
+
+def test_verify_names_the_shard_with_a_flipped_byte(copy, capsys):
+    shard = copy / "train-00001-of-00003.tfrecord"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    code, out = verify(copy, capsys)
+    assert code == 1
+    assert "train-00001-of-00003.tfrecord: record" in out and "CRC mismatch" in out
+    assert "train-00000-of-00003.tfrecord" not in out
+
+
+def test_verify_names_a_truncated_shard(copy, capsys):
+    shard = copy / "validation-00000-of-00003.tfrecord"
+    shard.write_bytes(shard.read_bytes()[:-10])
+    code, out = verify(copy, capsys)
+    assert code == 1 and "validation-00000-of-00003.tfrecord: record" in out and "truncated" in out
+
+
+def test_verify_names_a_missing_shard(copy, capsys):
+    (copy / "train-00002-of-00003.tfrecord").unlink()
+    code, out = verify(copy, capsys)
+    assert code == 1 and "train-00002-of-00003.tfrecord: missing" in out
+
+
+def test_verify_names_a_count_mismatch(copy, capsys):
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["splits"]["train"]["shards"][0]["num_examples"] += 1
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    code, out = verify(copy, capsys)
+    assert code == 1 and "train-00000-of-00003.tfrecord: holds" in out and "the manifest says" in out
+
+
+def test_verify_catches_pixels_that_do_not_match_their_features(tmp_path, capsys):
+    from transforms.records.proto import serialize_example
+    from transforms.dataset.framing import write_record
+    from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry
+
+    out = tmp_path / "forged"
+    out.mkdir()
+    encoded = imaging.encode(Image.new("RGB", (8, 6)), "PNG")
+    record = serialize_example({"image/encoded": encoded, "image/format": "png", "image/height": 7,
+                                "image/width": 8, "image/channels": 3})
+    with open(out / "train-00000-of-00001.tfrecord", "wb") as handle:
+        write_record(handle, record)
+    split = SplitEntry(1, 1, 0, {}, (ShardEntry("train-00000-of-00001.tfrecord", 1),))
+    (out / "manifest.json").write_text(Manifest({"train": split}, 1, 0, 1, {}, (), {}, {}, {}).dumps())
+    code, printed = verify(out, capsys)
+    assert code == 1 and "record 0 (byte 0): pixels are 6x8x3, features say 7x8x3" in printed
+
+
+def test_tfdata_and_tf_free_readers_agree(dataset):
+    for split in ("train", "validation"):
+        from_tf = [(image.numpy(), int(label)) for image, label in tf_dataset(str(dataset), split)]
+        plain = list(ImageRecords(str(dataset), split))
+        assert len(from_tf) == len(plain) > 0
+        for (a, la), (b, lb) in zip(from_tf, plain):
+            assert la == lb and a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_tfdata_reader_resizes_batches_and_gives_all_features(dataset):
+    batch = next(iter(tf_dataset(str(dataset), "train", image_size=(32, 32), batch_size=4)))
+    assert tuple(batch[0].shape) == (4, 32, 32, 3)
+    padded = next(iter(tf_dataset(str(dataset), "train", batch_size=3)))
+    assert padded[0].shape[0] == 3
+    record = next(iter(tf_dataset(str(dataset), "train", features="all")))
+    assert record["image/class/text"].numpy() in (b"ant", b"bee", b"cow")
+
+
+def test_tf_free_reader_shards_for_workers(dataset):
+    whole = ImageRecords(str(dataset), "train")
+    parts = [whole.shard(2, i) for i in range(2)]
+    assert len(whole) == sum(len(p) for p in parts) == len(list(whole))
+    labels = sorted(label for p in parts for _, label in p)
+    assert labels == sorted(label for _, label in whole)
+
+
+TFRECORD_PACKAGE_CHECK = """
+import io, json, sys
+from PIL import Image
+from tfrecord.reader import tfrecord_loader
+root = sys.argv[1]
+manifest = json.load(open(f"{root}/manifest.json"))
+for shard in manifest["splits"]["train"]["shards"]:
+    path = f"{root}/{shard['file']}"
+    plain = list(tfrecord_loader(path, None, {"image/encoded": "byte", "image/class/label": "int"}))
+    assert len(plain) == shard["num_examples"], (path, len(plain))
+    assert Image.open(io.BytesIO(bytes(plain[0]["image/encoded"]))).format == "JPEG"
+    index = f"{root}/{shard['index']}"
+    halves = [list(tfrecord_loader(path, index, {"image/class/label": "int"}, shard=(i, 2))) for i in range(2)]
+    assert sum(len(h) for h in halves) == shard["num_examples"], (index, [len(h) for h in halves])
+print("ok")
+"""
+
+
+def test_the_tfrecord_package_reads_the_shards_with_and_without_index(dataset):
+    # In a fresh interpreter: the package registers its own tensorflow.Example protos, which
+    # clash with TensorFlow's when both are loaded (its users, on PyTorch, never load TF).
+    done = subprocess.run([sys.executable, "-c", TFRECORD_PACKAGE_CHECK, str(dataset)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_inspect_and_preview(dataset, tmp_path, capsys):
+    assert main(["inspect", str(dataset)]) == 0
+    out = capsys.readouterr().out
+    assert "18 records" in out and "train" in out and "validation" in out
+    assert any(line.startswith("ant ") and line.split()[-1] == "6" for line in out.splitlines())
+    manifest = json.loads((dataset / "manifest.json").read_text())  # the counts inspect used
+    assert sum(manifest["splits"][s]["classes"].get("ant", 0) for s in manifest["splits"]) == 6
+    sheet = tmp_path / "sheet.png"
+    assert main(["preview", str(dataset), "--split", "train", "--n", "9", "--output", str(sheet)]) == 0
+    with Image.open(sheet) as image:
+        assert image.size == (3 * 128, 3 * 144)
+        colours = np.asarray(image.convert("RGB")).reshape(-1, 3)
+        assert len(np.unique(colours, axis=0)) > 100  # photos, not an empty grid
+
+
+def test_reading_a_missing_split_is_one_line(dataset, tmp_path, capsys):
+    assert main(["preview", str(dataset), "--split", "test", "--output", str(tmp_path / "x.png")]) == 2
+    assert "no split 'test'" in capsys.readouterr().err
+
+
+def test_verify_and_readers_handle_gzip_shards(tmp_path, capsys):
+    imaging.make_class_folders(tmp_path / "p", classes=("a", "b"), per_class=3)
+    out = tmp_path / "gz"
+    assert main(["convert", "/dev/null", "--set", f"input.path={tmp_path / 'p'}", "--set", f"output.path={out}",
+                 "--set", "output.compression=gzip", "--set", "output.shards=2"]) == 0
+    capsys.readouterr()
+    code, printed = verify(out, capsys)
+    assert code == 0 and "6 records" in printed
+    plain = list(ImageRecords(str(out), "train"))
+    from_tf = [(i.numpy(), int(label)) for i, label in tf_dataset(str(out), "train")]
+    assert len(plain) == len(from_tf) == 6
+    assert all(np.array_equal(a, b) and la == lb for (a, la), (b, lb) in zip(from_tf, plain))
+    shard = out / "train-00001-of-00002.tfrecord.gz"
+    shard.write_bytes(shard.read_bytes()[:-20])  # a cut gzip stream
+    code, printed = verify(out, capsys)
+    assert code == 1 and "train-00001-of-00002.tfrecord.gz:" in printed

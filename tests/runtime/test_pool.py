@@ -1,0 +1,53 @@
+"""The conversion process pool (same records as in-thread, crashes blamed on their image) and
+the native memory helpers."""
+import os
+import signal
+
+from tests.support import imaging
+from transforms.image.spec import ImageSpec
+from transforms.runtime.pool import ConvertPool
+from transforms.runtime.work import build_record
+from transforms.elements import Failure, ImageRef
+
+
+def _refs(tmp_path, count=6):  # noqa: D103
+    refs = []
+    for i in range(count):
+        path = imaging.write(tmp_path / f"{i}.jpg", imaging.encode(imaging.photo((64, 48), i), "JPEG"))
+        refs.append(ImageRef(path.name, str(path)))
+    return refs
+
+
+def test_pool_records_equal_in_thread_records(tmp_path):
+    pool = ConvertPool(2)
+    spec = ImageSpec(format="png")
+    for ref in _refs(tmp_path):
+        assert pool.record(ref, spec, 3, {}) == build_record(ref, spec, 3, {})
+    bad = ImageRef("x", str(imaging.write(tmp_path / "x.jpg", b"nope")))
+    failure = pool.record(bad, spec, None, {})
+    assert isinstance(failure, Failure) and failure.stage == "decode"
+
+
+def crash_on_boom(ref, spec, label, kinds):
+    """A stand-in for build_record whose worker dies (as in a decoder crash) on one image."""
+    if ref.uri.endswith("boom.jpg"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return ref.uri
+
+
+def test_a_dying_worker_fails_only_its_image():
+    pool = ConvertPool(2, work=crash_on_boom)
+    pool._current()  # healthy start
+    assert pool.record(ImageRef("a", "/a.jpg"), ImageSpec(), None, {}) == "/a.jpg"
+    failure = pool.record(ImageRef("boom", "/boom.jpg"), ImageSpec(), None, {})
+    assert isinstance(failure, Failure) and failure.error.startswith("WorkerCrashed")
+    assert pool.record(ImageRef("b", "/b.jpg"), ImageSpec(), None, {}) == "/b.jpg"
+
+
+def test_native_memory_helpers_use_glibc_when_it_is_there():
+    import platform
+
+    from transforms.runtime.native_memory import limit_malloc_arenas, release_free_memory
+
+    assert limit_malloc_arenas(2) is (platform.libc_ver()[0] == "glibc")
+    release_free_memory()  # callable everywhere

@@ -1,0 +1,75 @@
+"""The element types that flow through the pipeline, named once and used everywhere (pure)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Tuple, Union
+
+from transforms.image.geometry import Geometry
+
+ExtraValue = Union[int, float, str, bool, Tuple[Union[int, float, str], ...]]
+
+# Stages at which an input can fail; every failure names one of them.
+STAGE_LIST = "list"
+STAGE_READ = "read"
+STAGE_DECODE = "decode"
+STAGE_TRANSFORM = "transform"
+STAGE_ENCODE = "encode"
+STAGES = (STAGE_LIST, STAGE_READ, STAGE_DECODE, STAGE_TRANSFORM, STAGE_ENCODE)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageRef:
+    """One input image: where it is and what the listing says about it.
+
+    `key` is unique within a job (the path relative to the input root, or the
+    listing's path) and drives split assignment and shard order.
+    """
+
+    key: str
+    uri: str
+    label: Optional[str] = None
+    split: str = "train"
+    extra: Tuple[Tuple[str, ExtraValue], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvertedImage:
+    """An image ready to be written: encoded bytes plus what a reader needs."""
+
+    ref: ImageRef
+    encoded: bytes
+    format: str
+    height: int
+    width: int
+    channels: int
+    sha256: str
+    geometry: Optional[Geometry] = None  # source frame -> output frame (transforms/image/geometry)
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """An input that did not become a record: the stage, the error's type and its message
+    (`error` is "Type: message" on one line, as failures.jsonl holds it)."""
+
+    uri: str
+    stage: str
+    error: str
+    error_type: str
+
+    @classmethod
+    def of(cls, uri: str, stage: str, error_type: str, message: str) -> "Failure":
+        text = " ".join(message.split())  # one line, whatever the message says
+        return cls(uri=uri, stage=stage, error=f"{error_type}: {text}".rstrip(": "), error_type=error_type)
+
+    @classmethod
+    def from_exception(cls, uri: str, stage: str, exc: BaseException) -> "Failure":
+        return cls.of(uri, stage, type(exc).__name__, str(exc))
+
+    @property
+    def reason(self) -> str:
+        """A short, groupable reason: the stage and the error type."""
+        return f"{self.stage}: {self.error_type}"
+
+    def to_json(self) -> dict:
+        """One line of failures.jsonl (the on-disk contract: uri, stage, error)."""
+        return {"uri": self.uri, "stage": self.stage, "error": self.error}

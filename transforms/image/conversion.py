@@ -1,0 +1,139 @@
+"""One image's bytes to its encoded output: sniff, decode, orient, normalise, resize, encode.
+
+Every step that can fail raises `StageError` naming its stage, so the caller can turn it
+into a failure line. The result carries the `Geometry` applied, from the stored frame of
+the source to the output frame, for whatever must follow the pixels.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Iterator
+
+from PIL import Image
+
+from transforms.elements import STAGE_DECODE, STAGE_ENCODE, STAGE_TRANSFORM
+from transforms.image import turbo_jpeg, ycbcr
+from transforms.image.colour import MODE_CHANNELS, normalise
+from transforms.image.decode import decode, open_image
+from transforms.image.geometry import Box, Geometry, ResizePlan, plan_resize, upright_size
+from transforms.image.spec import EncodedImage, ImageSpec, StageError
+
+RESAMPLE = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "box": Image.Resampling.BOX,
+    "hamming": Image.Resampling.HAMMING,
+}
+
+# EXIF orientation -> the transpose that makes the image upright (as ImageOps.exif_transpose).
+ORIENTATION_FIX = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@contextlib.contextmanager
+def _stage(stage: str) -> Iterator[None]:
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any per-image error becomes a failure line
+        raise StageError(stage, exc) from exc
+
+
+def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
+    """Convert one image's source bytes as `spec` asks, raising StageError on failure."""
+    with _stage(STAGE_DECODE):
+        image = open_image(data, spec)
+        if spec.format == "original":
+            return _pass_through(data, image)
+        stored = image.size
+        image, orientation, scale = decode(image, data, spec)
+        plan = plan_resize(*upright_size(stored, orientation), spec.resize)
+        geometry = Geometry(stored, orientation, scale, plan)
+    with _stage(STAGE_TRANSFORM):
+        image = orient(image, orientation)
+        image = normalise(image, spec.channels, spec.alpha_background)
+        planes = None
+        if resizes_to_planes(image, plan, spec):
+            planes = ycbcr.resize_to_planes(image, plan.size, decoded_box(image, plan, scale),
+                                            RESAMPLE[spec.resample])
+        else:
+            image = resize(image, plan, RESAMPLE[spec.resample], scale)
+    with _stage(STAGE_ENCODE):
+        if planes is not None:
+            width, height = planes.size
+            encoded = turbo_jpeg.encode_planes(planes, spec.quality)
+            return EncodedImage(encoded, spec.format, height, width, 3, geometry)
+        encoded = encode(image, spec.format, spec.quality)
+    return EncodedImage(encoded, spec.format, image.height, image.width, MODE_CHANNELS[image.mode], geometry)
+
+
+def resizes_to_planes(image: Image.Image, plan: ResizePlan, spec: ImageSpec) -> bool:
+    """Whether the resize goes straight to JPEG's YCbCr 4:2:0 planes (transforms/image/ycbcr):
+    RGB to JPEG with `resize_space: ycbcr`, resized and not letterboxed."""
+    return (spec.format == "jpeg" and spec.resize_space == "ycbcr" and image.mode == "RGB"
+            and plan.canvas is None and not (plan.is_identity and image.size == plan.source))
+
+
+def orient(image: Image.Image, orientation: int) -> Image.Image:
+    """Apply the EXIF orientation so every reader sees the same upright pixels."""
+    fix = ORIENTATION_FIX.get(orientation)
+    return image.transpose(fix) if fix is not None else image
+
+
+def resize(image: Image.Image, plan: ResizePlan, resample: int, scale: float = 1.0) -> Image.Image:
+    """Apply `plan` (made for `plan.source`) to `image`, decoded at `scale` of the source.
+
+    A scaled decode rounds its size up (a 375-row JPEG at 1/2 has 188 rows, the last one
+    half covered), so the crop box is scaled by `scale`, not by the size ratio.
+    """
+    if plan.is_identity and image.size == plan.source:
+        return image
+    out = image.resize(plan.size, resample, box=decoded_box(image, plan, scale))
+    if plan.canvas is None:
+        return out
+    canvas = Image.new(out.mode, plan.canvas)  # letterbox in black (and transparent)
+    canvas.paste(out, plan.offset)
+    return canvas
+
+
+def decoded_box(image: Image.Image, plan: ResizePlan, scale: float) -> Box:
+    """`plan.box` on `image`, decoded at `scale` of the source."""
+    left, top, right, bottom = plan.box
+    return (left * scale, top * scale, min(right * scale, image.width), min(bottom * scale, image.height))
+
+
+def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
+    """Encode to `fmt`; the output carries no EXIF, so no orientation tag survives."""
+    if fmt == "raw":
+        return image.tobytes()
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        fast = turbo_jpeg.encode(image, quality)  # releases the GIL; Pillow's encoder holds it
+        if fast is not None:
+            return fast
+        image.save(buffer, "JPEG", quality=quality)
+    elif fmt == "png":
+        image.save(buffer, "PNG")
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=quality)
+    else:
+        raise ValueError(f"cannot encode to {fmt!r}")
+    return buffer.getvalue()
+
+
+def _pass_through(data: bytes, image: Image.Image) -> EncodedImage:
+    """`format: original`: the source bytes untouched (EXIF too), described from the header."""
+    channels = len(image.getbands())
+    return EncodedImage(data, image.format.lower(), image.height, image.width, channels,
+                        Geometry.identity(image.size))

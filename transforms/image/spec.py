@@ -1,0 +1,68 @@
+"""What converting one image is asked to do (`ImageSpec`), what it gives back, and its errors."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Tuple
+
+from transforms.image.geometry import Geometry, ResizeSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSpec:
+    """Everything `image.*` in the config says about how to convert one image."""
+
+    resize: ResizeSpec = ResizeSpec()
+    format: str = "jpeg"
+    quality: int = 90
+    channels: int = 3
+    alpha_background: Tuple[int, int, int] = (255, 255, 255)
+    max_pixels: int = 100_000_000
+    allow_truncated: bool = False
+    resample: str = "bicubic"
+    resize_space: str = "ycbcr"  # JPEG output: chroma resampled at 4:2:0 (ycbcr) or full (rgb)
+
+
+@dataclasses.dataclass(frozen=True)
+class EncodedImage:
+    """The result of converting one image's bytes, and the geometry that produced it
+    (which boxes, masks and keypoints follow from the source frame to the output)."""
+
+    encoded: bytes
+    format: str
+    height: int
+    width: int
+    channels: int
+    geometry: Geometry
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.encoded).hexdigest()
+
+
+class StageError(Exception):
+    """Conversion failed at `stage` because of `cause`."""
+
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(f"{stage}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+    def __reduce__(self):  # crosses process boundaries (see transforms/runtime/pool.py)
+        return (StageError, (self.stage, self.cause))
+
+
+class UnsupportedImageFormat(ValueError):
+    """The bytes are not an image in one of the allowed formats."""
+
+
+class PixelLimitExceeded(ValueError):
+    """The header promises more pixels than `image.max_pixels` allows."""
+
+
+class CorruptImage(ValueError):
+    """The bytes start like an allowed format but do not parse as one."""
+
+
+class EmptyFile(ValueError):
+    """The input has no bytes at all."""

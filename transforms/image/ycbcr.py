@@ -1,0 +1,91 @@
+"""Resizing for JPEG output in YCbCr 4:2:0, the form the JPEG stores: luma at the output
+size, chroma at half of it in each direction.
+
+Resizing RGB and letting the encoder convert and halve the chroma resamples three
+full-size channels, then throws three quarters of two of them away. Here luma (the
+ITU-R 601 weights JPEG uses) is resampled from the full-size image, and chroma from the
+image halved by 2x2 means (libjpeg's own 4:2:0 downsampling) straight onto the chroma
+grid, with the same filter. Measured on the 200 sample photos to 256 (README
+"Performance"): about 10% less CPU per image, and 0.06-0.08 dB lower PSNR than resizing
+RGB against a floating-point Lanczos reference (35.38 against 35.44 dB).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Tuple
+
+import numpy as np
+from PIL import Image
+
+from transforms.image.geometry import Box, Size
+
+
+# RGB -> YCbCr as JPEG (JFIF) defines it, an affine matrix Pillow applies rounding to
+# nearest. (Pillow's convert("YCbCr") truncates: measured, chroma 0.46 levels low on average.)
+JFIF_YCBCR = (0.299, 0.587, 0.114, 0.0,
+              -0.168736, -0.331264, 0.5, 128.0,
+              0.5, -0.418688, -0.081312, 128.0)
+
+
+class Planes(NamedTuple):
+    """An image of `size` as uint8 planes: Y padded to an even width and height (its last
+    column and row repeated: TurboJPEG reads 4:2:0 luma in whole 2x2 blocks, past the
+    end of an odd-sized plane), Cb and Cr at half the size, rounded up."""
+
+    y: np.ndarray
+    cb: np.ndarray
+    cr: np.ndarray
+    size: Size
+
+
+def chroma_size(size: Size) -> Size:
+    """The 4:2:0 chroma plane of a `size` image: half, rounded up."""
+    return (size[0] + 1) // 2, (size[1] + 1) // 2
+
+
+def chroma_box(box: Box, size: Size, factor: int) -> Box:
+    """Where the chroma grid of an output of `size`, resampled from `box` (full-size
+    coordinates), lies on the image reduced by `factor`. It reaches past `box` by a pixel
+    when the output's width or height is odd: the last chroma sample covers one luma pixel
+    that the output does not have (the encoder pads the edge the same way)."""
+    left, top, right, bottom = box
+    chroma_w, chroma_h = chroma_size(size)
+    return (left / factor, top / factor,
+            (left + (right - left) * 2 * chroma_w / size[0]) / factor,
+            (top + (bottom - top) * 2 * chroma_h / size[1]) / factor)
+
+
+def resize_to_planes(image: Image.Image, size: Size, box: Box, resample: int) -> Planes:
+    """The RGB `image`'s `box` resampled to `size` as Y, Cb, Cr 4:2:0 planes.
+
+    Chroma starts from the image halved by 2x2 means unless the output enlarges the box,
+    whose chroma grid is then finer than the halved image's and comes from the full size.
+    """
+    y = image.convert("L").resize(size, resample, box=box)
+    y = _extend_edges(y, size[0] % 2, size[1] % 2)
+    enlarges = box[2] - box[0] < size[0] or box[3] - box[1] < size[1]
+    factor = 1 if enlarges else 2
+    source = image if enlarges else image.reduce(2)
+    source_box = chroma_box(box, size, factor)
+    source = _extend_edges(source, *_reach(source_box, source.size))
+    chroma = source.resize(chroma_size(size), resample, box=source_box)
+    _, cb, cr = chroma.convert("RGB", JFIF_YCBCR).split()  # bands Y, Cb, Cr in an RGB-mode image
+    return Planes(np.asarray(y), np.asarray(cb), np.asarray(cr), size)
+
+
+def _extend_edges(image: Image.Image, right: int, bottom: int) -> Image.Image:
+    """`image` with its last column repeated `right` times and its last row `bottom` times."""
+    if not (right or bottom):
+        return image
+    width, height = image.size  # Pillow's own copies, which release the GIL (numpy's pad: 3x slower)
+    out = image.crop((0, 0, width + right, height + bottom))  # black past the edges, then:
+    if right:
+        out.paste(image.crop((width - 1, 0, width, height)).resize((right, height)), (width, 0))
+    if bottom:
+        out.paste(out.crop((0, height - 1, width + right, height)).resize((width + right, bottom)), (0, height))
+    return out
+
+
+def _reach(box: Box, size: Size) -> Tuple[int, int]:
+    """Whole pixels `box` reaches past the right and bottom edges of a `size` image."""
+    return (max(0, math.ceil(box[2] - 1e-9) - size[0]), max(0, math.ceil(box[3] - 1e-9) - size[1]))

@@ -1,0 +1,1 @@
+"""Pure input code (no Beam): paths, folder layouts, listing files, splits -> ImageRefs."""

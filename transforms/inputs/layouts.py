@@ -1,0 +1,56 @@
+"""Folder layouts: which files are inputs, and how their place names their label and split.
+
+Layouts: `flat` (no labels), `class_folders` (ROOT/CLASS/file), `split_class_folders`
+(ROOT/SPLIT/CLASS/file). `detect_layout` tells them apart from a sample of paths.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple
+
+from transforms.elements import ImageRef
+from transforms.inputs.errors import ListingError
+
+DEFAULT_EXTENSIONS = (
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff",
+    ".ppm", ".mpo",
+)
+KNOWN_SPLIT_NAMES = frozenset({"train", "training", "validation", "val", "valid", "test", "eval", "dev"})
+
+
+def has_image_extension(path: str, extensions: Sequence[str]) -> bool:
+    """Whether a listed folder's file is taken as an input (the bytes decide the format later)."""
+    if not extensions:
+        return True
+    name = path.rsplit("/", 1)[-1]
+    return not name.startswith(".") and name.lower().endswith(tuple(extensions))
+
+
+def detect_layout(relative_paths: Sequence[str]) -> Tuple[str, str]:
+    """Pick flat, class_folders or split_class_folders from a sample; say why."""
+    if not relative_paths:
+        return "flat", "no files found"
+    depths = [p.count("/") + 1 for p in relative_paths]
+    if min(depths) == 1 and max(depths) == 1:
+        return "flat", "all files sit directly in the folder"
+    if min(depths) == 1:
+        return "flat", "files sit at several depths, so folders are not taken as labels"
+    tops = {p.split("/", 1)[0].lower() for p in relative_paths}
+    if min(depths) >= 3 and tops <= KNOWN_SPLIT_NAMES:
+        return "split_class_folders", f"top folders {sorted(tops)} are split names"
+    return "class_folders", "every file sits in a subfolder, taken as its class"
+
+
+def ref_from_folder(relative: str, uri: str, layout: str, split: Optional[str]) -> ImageRef:
+    """An ImageRef for a file found under a folder, labelled by the layout."""
+    parts = relative.split("/")
+    if layout == "flat":
+        return ImageRef(key=relative, uri=uri, split=split or "train")
+    if layout == "class_folders":
+        if len(parts) < 2:
+            raise ListingError(f"{uri} is not inside a class folder (layout class_folders)")
+        return ImageRef(key=relative, uri=uri, label=parts[0], split=split or "train")
+    if layout == "split_class_folders":
+        if len(parts) < 3:
+            raise ListingError(f"{uri} is not inside SPLIT/CLASS/ folders (layout split_class_folders)")
+        return ImageRef(key=relative, uri=uri, label=parts[1], split=parts[0])
+    raise ListingError(f"layout {layout!r} does not come from folders")

@@ -1,0 +1,99 @@
+"""GatherFacts: everything the job must know about the whole input, in one pass.
+
+Label ids, the kinds of the listing's extra fields, how many inputs were listed, how
+many keys fall in each (split, hash bucket) (to rank records into shards) and a fixed
+sample of refs (to size `output.shards: auto`) all come from one CombineGlobally:
+each worker pre-combines its own refs and only these small accumulators travel.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import heapq
+from typing import Counter, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
+
+import apache_beam as beam
+
+from transforms.dataset.labels import label_map
+from transforms.dataset.sharding import bucket_of, ref_order
+from transforms.elements import Failure, ImageRef
+from transforms.records.features import extra_kinds, merge_kinds
+
+SAMPLE_SIZE = 64  # refs converted up front to size `output.shards: auto`
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetFacts:
+    """The whole input, summarised."""
+
+    labels: Mapping[str, int]  # class name -> label id
+    kinds: Mapping[str, str]  # extra field -> feature kind, the same in every record
+    num_listed: int  # refs plus inputs that failed to list
+    bucket_counts: Mapping[Tuple[str, int], int]  # (split, bucket) -> refs
+    sample: Tuple[ImageRef, ...]  # the SAMPLE_SIZE refs first in hash order
+
+
+@dataclasses.dataclass
+class _Accumulator:
+    labels: Set[str] = dataclasses.field(default_factory=set)
+    kinds: Dict[str, str] = dataclasses.field(default_factory=dict)
+    num_listed: int = 0
+    buckets: Counter = dataclasses.field(default_factory=collections.Counter)
+    sample: List[ImageRef] = dataclasses.field(default_factory=list)
+
+
+class _FactsFn(beam.CombineFn):
+    """ImageRefs and listing Failures -> DatasetFacts."""
+
+    def __init__(self, sample_size: int) -> None:
+        self._sample_size = sample_size
+
+    def create_accumulator(self) -> _Accumulator:
+        return _Accumulator()
+
+    def add_input(self, acc: _Accumulator, element: Union[ImageRef, Failure]) -> _Accumulator:
+        acc.num_listed += 1
+        if isinstance(element, Failure):
+            return acc
+        if element.label is not None:
+            acc.labels.add(element.label)
+        if element.extra:
+            acc.kinds = merge_kinds(acc.kinds, extra_kinds(element.extra))
+        acc.buckets[(element.split, bucket_of(element.key))] += 1
+        if self._sample_size:
+            acc.sample.append(element)
+            if len(acc.sample) >= 4 * self._sample_size:
+                acc.sample = self._smallest(acc.sample)
+        return acc
+
+    def merge_accumulators(self, accumulators: Iterable[_Accumulator]) -> _Accumulator:
+        out = _Accumulator()
+        for acc in accumulators:
+            out.labels |= acc.labels
+            out.kinds = merge_kinds(out.kinds, acc.kinds)
+            out.num_listed += acc.num_listed
+            out.buckets.update(acc.buckets)
+            out.sample = self._smallest(out.sample + acc.sample)
+        return out
+
+    def extract_output(self, acc: _Accumulator) -> DatasetFacts:
+        return DatasetFacts(label_map(acc.labels), dict(sorted(acc.kinds.items())), acc.num_listed,
+                            dict(acc.buckets), tuple(self._smallest(acc.sample)))
+
+    def _smallest(self, refs: List[ImageRef]) -> List[ImageRef]:
+        return heapq.nsmallest(self._sample_size, refs, key=ref_order)
+
+
+class GatherFacts(beam.PTransform):
+    """(refs, listing failures) -> one DatasetFacts; `sample` only when `sample_size`."""
+
+    def __init__(self, sample_size: int = 0, label: Optional[str] = None) -> None:
+        super().__init__(label)
+        self._sample_size = sample_size
+
+    def expand(self, pcolls) -> beam.PCollection:
+        return (
+            pcolls
+            | "Together" >> beam.Flatten()
+            | "Combine" >> beam.CombineGlobally(_FactsFn(self._sample_size))
+        )

@@ -1,0 +1,117 @@
+"""Finalize: shards moved into place, failures.jsonl, labels.txt and manifest.json written.
+
+Runs once, after every shard is written (shards, failures and the dataset facts arrive
+as side inputs), so a reader never sees a half-written dataset under its final names.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+from typing import Any, Dict, Iterable, Iterator, List, Mapping
+
+import apache_beam as beam
+
+from transforms.dataset.labels import labels_lines
+from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry
+from transforms.dataset.names import FAILURES, LABELS, MANIFEST, SHARD_PATTERN
+from transforms.elements import Failure
+from transforms.pipeline.facts import DatasetFacts
+from transforms.pipeline.write_shards import ShardResult
+from transforms.records.features import feature_spec
+from transforms.storage import files
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSettings:
+    """Where the finished dataset goes, and what the manifest records about how it was made."""
+
+    path: str
+    temp_dir: str
+    config: Mapping[str, Any]
+    versions: Mapping[str, str]
+
+
+def _existing_shards(path: str) -> List[str]:
+    return [p for p in files.list_files(f"{path}/*") if SHARD_PATTERN.match(p.rsplit("/", 1)[-1])]
+
+
+def split_entries(results: List[ShardResult]) -> Dict[str, SplitEntry]:
+    """Per split: its example count, bytes, classes and its shards in order."""
+    grouped: Dict[str, List[ShardResult]] = {}
+    for result in sorted(results, key=lambda r: (r.split, r.index)):
+        grouped.setdefault(result.split, []).append(result)
+    splits = {}
+    for split, shards in grouped.items():
+        classes: Dict[str, int] = {}
+        for result in shards:
+            for name, count in result.classes:
+                classes[name] = classes.get(name, 0) + count
+        splits[split] = SplitEntry(
+            num_examples=sum(r.num_examples for r in shards), num_shards=shards[0].num_shards,
+            num_bytes=sum(r.num_bytes for r in shards), classes=classes,
+            shards=tuple(ShardEntry(r.file_name, r.num_examples, r.index_name) for r in shards))
+    return splits
+
+
+class _FinalizeFn(beam.DoFn):
+    def __init__(self, settings: OutputSettings) -> None:
+        self._settings = settings
+
+    def process(self, _: Any, results: List[ShardResult], failures: Iterable[Failure],
+                facts: DatasetFacts) -> Iterator[Manifest]:
+        s = self._settings
+        moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
+        moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
+        final = {target for _, target in moves}
+        files.delete([p for p in _existing_shards(s.path) if p not in final])  # --overwrite: earlier shards
+        files.rename([source for source, _ in moves], [target for _, target in moves])
+        reasons = self._write_failures(failures)
+        files.write_text(f"{s.path}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(facts.labels)))
+        manifest = self._manifest(results, reasons, facts)
+        files.write_text(f"{s.path}/{MANIFEST}", manifest.dumps(), mime_type="application/json")
+        files.remove_tree(s.temp_dir)
+        yield manifest
+
+    def _write_failures(self, failures: Iterable[Failure]) -> Dict[str, int]:
+        """failures.jsonl, a JSON line per failure (streamed); the count per reason."""
+        reasons: Dict[str, int] = collections.Counter()
+        with files.create(f"{self._settings.path}/{FAILURES}", mime_type="application/x-ndjson") as out:
+            for failure in failures:
+                reasons[failure.reason] += 1
+                out.write((json.dumps(failure.to_json(), sort_keys=True) + "\n").encode("utf-8"))
+        return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def _manifest(self, results: List[ShardResult], reasons: Mapping[str, int], facts: DatasetFacts) -> Manifest:
+        splits = split_entries(results)
+        return Manifest(
+            splits=splits,
+            num_examples=sum(split.num_examples for split in splits.values()),
+            num_failed=sum(reasons.values()),
+            num_listed=facts.num_listed,
+            failures_by_reason=dict(reasons),
+            labels=tuple(labels_lines(facts.labels)),
+            features=feature_spec(facts.kinds, bool(facts.labels)),
+            config=dict(self._settings.config),
+            versions=dict(self._settings.versions),
+        )
+
+
+class Finalize(beam.PTransform):
+    """Once everything is written: rename shards, write failures, labels and the manifest."""
+
+    def __init__(self, settings: OutputSettings, shards: beam.PCollection, failures: beam.PCollection,
+                 facts: beam.PCollection) -> None:
+        super().__init__()
+        self._settings = settings
+        self._inputs = (shards, failures, facts)
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        shards, failures, facts = self._inputs
+        return (
+            pbegin
+            | "Once" >> beam.Create([None])
+            | "WriteManifest" >> beam.ParDo(
+                _FinalizeFn(self._settings), beam.pvalue.AsList(shards),
+                beam.pvalue.AsIter(failures), beam.pvalue.AsSingleton(facts))
+        )

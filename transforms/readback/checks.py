@@ -1,0 +1,75 @@
+"""What verify checks in one shard: framing and both CRCs of every record, every Example
+parses, every image decodes as its features declare, the .idx file, the count."""
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from typing import List, Optional, Tuple
+
+from transforms.dataset.framing import CorruptRecord, framed_length, iter_records
+from transforms.dataset.manifest import Manifest
+from transforms.readback.image_records import check_record, open_shard
+from transforms.records.proto import parse_example
+from transforms.storage import files
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardToCheck:
+    split: str
+    file: str
+    expected: int
+    index: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardCheck:
+    """What verify found in one shard."""
+
+    file: str
+    records: int
+    problems: Tuple[str, ...]
+
+
+def shards_to_check(manifest: Manifest) -> List[ShardToCheck]:
+    return [ShardToCheck(split, shard.file, shard.num_examples, shard.index)
+            for split, entry in manifest.splits.items() for shard in entry.shards]
+
+
+def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
+    """Read one shard to the end (or to its first broken record) and list its problems."""
+    path = f"{root}/{shard.file}"
+    if not files.exists(path):
+        return ShardCheck(shard.file, 0, ("missing: the manifest lists it but there is no such file",))
+    problems: List[str] = []
+    offsets: List[str] = []
+    count = 0
+    try:
+        with open_shard(path) as handle:
+            for offset, record in iter_records(handle):
+                offsets.append(f"{offset} {framed_length(record)}")
+                try:
+                    issue = check_record(parse_example(record))
+                except Exception as exc:  # noqa: BLE001 - not an Example at all
+                    issue = f"not a tf.train.Example ({type(exc).__name__})"
+                if issue:
+                    problems.append(f"record {count} (byte {offset}): {issue}")
+                count += 1
+    except CorruptRecord as exc:
+        problems.append(str(exc))
+    except (OSError, EOFError, zlib.error) as exc:  # e.g. a broken gzip stream
+        problems.append(f"unreadable after record {count}: {type(exc).__name__}: {exc}")
+    if count != shard.expected:
+        problems.append(f"holds {count} readable records, the manifest says {shard.expected}")
+    if shard.index:
+        problems.extend(_check_index(f"{root}/{shard.index}", offsets))
+    return ShardCheck(shard.file, count, tuple(problems))
+
+
+def _check_index(path: str, offsets: List[str]) -> List[str]:
+    name = path.rsplit("/", 1)[-1]
+    if not files.exists(path):
+        return [f"index {name} is missing"]
+    with files.open_read(path) as handle:
+        lines = handle.read().decode("ascii", "replace").split()
+    listed = [" ".join(lines[i:i + 2]) for i in range(0, len(lines), 2)]
+    return [] if listed == offsets else [f"index {name} does not match the records"]

@@ -1,0 +1,88 @@
+"""tf.train.Example without TensorFlow: the message classes and deterministic serialization.
+
+Importing TensorFlow costs every worker process seconds and hundreds of MB, only to
+serialize a protobuf. The message classes here are built from a descriptor with the
+same package, names and field numbers as tensorflow/core/example/{example,feature}.proto,
+in a private pool (so they never clash with TensorFlow's own when both are loaded),
+and serialized deterministically: same features, same bytes.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Dict, Mapping, Optional
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from transforms.records.features import FLOAT, INT64, FeatureValue, as_list, feature_kind
+
+
+def _field(name: str, number: int, ftype: int, label: int = 1, type_name: str = "",
+           packed: bool = False, oneof: Optional[int] = None) -> descriptor_pb2.FieldDescriptorProto:
+    field = descriptor_pb2.FieldDescriptorProto(name=name, number=number, type=ftype, label=label)
+    if type_name:
+        field.type_name = type_name
+    if packed:
+        field.options.packed = True
+    if oneof is not None:
+        field.oneof_index = oneof
+    return field
+
+
+@functools.lru_cache(maxsize=None)
+def _example_class() -> type:
+    """Build tensorflow.Example's message class from its descriptor, once per process."""
+    F = descriptor_pb2.FieldDescriptorProto
+    repeated = F.LABEL_REPEATED
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="image2tfrecord/tensorflow_example.proto", package="tensorflow", syntax="proto3"
+    )
+    proto.message_type.add(name="BytesList").field.append(_field("value", 1, F.TYPE_BYTES, repeated))
+    proto.message_type.add(name="FloatList").field.append(
+        _field("value", 1, F.TYPE_FLOAT, repeated, packed=True))
+    proto.message_type.add(name="Int64List").field.append(
+        _field("value", 1, F.TYPE_INT64, repeated, packed=True))
+    feature = proto.message_type.add(name="Feature")
+    feature.oneof_decl.add(name="kind")
+    for number, kind in ((1, "BytesList"), (2, "FloatList"), (3, "Int64List")):
+        name = kind.replace("List", "_list").lower()
+        feature.field.append(_field(name, number, F.TYPE_MESSAGE, type_name=f".tensorflow.{kind}", oneof=0))
+    features = proto.message_type.add(name="Features")
+    entry = features.nested_type.add(name="FeatureEntry")
+    entry.options.map_entry = True
+    entry.field.append(_field("key", 1, F.TYPE_STRING))
+    entry.field.append(_field("value", 2, F.TYPE_MESSAGE, type_name=".tensorflow.Feature"))
+    features.field.append(
+        _field("feature", 1, F.TYPE_MESSAGE, repeated, type_name=".tensorflow.Features.FeatureEntry"))
+    proto.message_type.add(name="Example").field.append(
+        _field("features", 1, F.TYPE_MESSAGE, type_name=".tensorflow.Features"))
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.Example"))
+
+
+def serialize_example(features: Mapping[str, FeatureValue]) -> bytes:
+    """Serialize a dict of Python values as a tf.train.Example, deterministically."""
+    example = _example_class()()
+    feature_map = example.features.feature
+    for key, value in features.items():
+        values = as_list(value)
+        kind = feature_kind(value)
+        if kind == INT64:
+            feature_map[key].int64_list.value.extend(int(v) for v in values)
+        elif kind == FLOAT:
+            feature_map[key].float_list.value.extend(float(v) for v in values)
+        else:
+            feature_map[key].bytes_list.value.extend(
+                v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values)
+    return example.SerializeToString(deterministic=True)
+
+
+def parse_example(serialized: bytes) -> Dict[str, list]:
+    """Parse a serialized Example into {key: [values]} (bytes, floats or ints)."""
+    example = _example_class()()
+    example.ParseFromString(serialized)
+    out: Dict[str, list] = {}
+    for key, feature in example.features.feature.items():
+        kind = feature.WhichOneof("kind")
+        out[key] = list(getattr(feature, kind).value) if kind else []
+    return out

@@ -1,0 +1,1 @@
+"""How a worker spends its cores and memory: the per-image work, threads, processes, malloc."""

@@ -1,0 +1,59 @@
+"""What a worker does for one image: read its bytes, convert them, build the record.
+
+A module-level function over picklable arguments, so threads and worker processes
+(transforms/runtime/pool.py) run the same code; every error becomes a Failure.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Optional, Union
+
+from transforms.elements import STAGE_ENCODE, STAGE_READ, ConvertedImage, Failure, ImageRef
+from transforms.image.conversion import convert
+from transforms.image.spec import ImageSpec, StageError
+from transforms.records.build import build_example
+from transforms.storage.read_bytes import read_bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordSettings:
+    """What turning a ref into a record needs: the image spec, the label ids, the extra kinds."""
+
+    image: ImageSpec
+    labels: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    kinds: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure]:
+    """Read and convert one image; every error becomes a Failure with its stage."""
+    try:
+        data = read_bytes(ref.uri)
+    except Exception as exc:  # noqa: BLE001 - a read error fails this input only
+        return Failure.from_exception(ref.uri, STAGE_READ, exc)
+    try:
+        result = convert(data, spec)
+    except StageError as exc:
+        return Failure.from_exception(ref.uri, exc.stage, exc.cause)
+    return ConvertedImage(ref, result.encoded, result.format, result.height, result.width,
+                          result.channels, result.sha256, result.geometry)
+
+
+def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
+    return None if ref.label is None else labels.get(ref.label)
+
+
+def record_for(ref: ImageRef, settings: RecordSettings) -> Union[bytes, Failure]:
+    """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
+    return build_record(ref, settings.image, label_id(ref, settings.labels), settings.kinds)
+
+
+def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int],
+                 kinds: Mapping[str, str]) -> Union[bytes, Failure]:
+    """Read, convert and serialize one image (everything a worker process does for it)."""
+    converted = convert_ref(ref, spec)
+    if isinstance(converted, Failure):
+        return converted
+    try:
+        return build_example(converted, label, kinds)
+    except Exception as exc:  # noqa: BLE001
+        return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)

@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test bench install install-test clean
+.PHONY: demo test test-fast lint bench install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,18 @@ demo: install
 	$(VENV)/bin/image2tfrecord convert launch/demo.yaml --overwrite
 	$(PY) examples/read_back.py out/demo
 
-test: install-test
+# Lint (ruff), a type check of the pure packages (mypy), then every test.
+lint: install-test
+	$(VENV)/bin/ruff check beam_jobs transforms tests bench examples
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest -q tests
+
+# The pure layers only (image, inputs, records, dataset): seconds, no Beam pipeline, no TensorFlow.
+test-fast: install-test
+	$(VENV)/bin/ruff check beam_jobs transforms tests bench examples
+	$(PY) -m pytest -q -m pure tests
 
 bench: install-test
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -15,11 +15,12 @@ import os
 import signal
 import sys
 import traceback
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from beam_jobs.api import convert
 from beam_jobs.config import load_config
 from beam_jobs.errors import ConfigError, UserError
+from transforms.dataset.manifest import Manifest
 from transforms.runtime.native_memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNACCOUNTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -102,16 +103,23 @@ def convert_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     for line in summary_lines(manifest, cfg.output.path):
         _say(line)
+    code, message = exit_status(manifest, cfg.errors.max_failed_fraction)
+    if message:
+        _say(f"{message}; see {cfg.output.path}/failures.jsonl" if code == EXIT_USAGE else message)
+    return code
+
+
+def exit_status(manifest: Manifest, max_failed_fraction: float) -> Tuple[int, Optional[str]]:
+    """3 when the accounting does not add up (an input neither written nor failed), 2 when
+    more failed than allowed, else 0; with the line that says why."""
     if not manifest.accounted:
-        _say(f"error: {manifest.num_listed} listed but {manifest.num_examples} written "
-             f"and {manifest.num_failed} failed")
-        return EXIT_UNACCOUNTED
+        return EXIT_UNACCOUNTED, (f"error: {manifest.num_listed} listed but {manifest.num_examples} written "
+                                  f"and {manifest.num_failed} failed")
     fraction = manifest.num_failed / max(1, manifest.num_listed)
-    if fraction > cfg.errors.max_failed_fraction:
-        _say(f"error: {fraction:.1%} of the images failed, over errors.max_failed_fraction="
-             f"{cfg.errors.max_failed_fraction:g}; see {cfg.output.path}/failures.jsonl")
-        return EXIT_USAGE
-    return EXIT_OK
+    if fraction > max_failed_fraction:
+        return EXIT_USAGE, (f"error: {fraction:.1%} of the images failed, over errors.max_failed_fraction="
+                            f"{max_failed_fraction:g}")
+    return EXIT_OK, None
 
 
 def _say(line: str) -> None:

@@ -29,9 +29,8 @@ import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
-from PIL import Image
-
 import quality
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent

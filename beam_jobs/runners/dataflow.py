@@ -3,8 +3,8 @@ and the submitted job followed."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions

@@ -41,7 +41,8 @@ def make_inputs(root: Path) -> Path:
         for i in range(4):
             seed += 1
             size = (120, 90) if i % 2 else (90, 122)
-            imaging.write(root / name / f"{name}_{i}.jpg", imaging.encode(imaging.photo(size, seed), "JPEG", quality=88))
+            photo = imaging.encode(imaging.photo(size, seed), "JPEG", quality=88)
+            imaging.write(root / name / f"{name}_{i}.jpg", photo)
     rgba = imaging.photo((64, 48), 99).convert("RGBA")
     rgba.putalpha(Image.linear_gradient("L").resize((64, 48)))
     imaging.write(root / "cat" / "alpha.png", imaging.encode(rgba, "PNG"))

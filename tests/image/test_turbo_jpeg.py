@@ -7,8 +7,8 @@ from PIL import Image
 
 from tests.support import imaging
 from transforms.image import turbo_jpeg
-from transforms.image.geometry import ResizeSpec
 from transforms.image.conversion import convert
+from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import ImageSpec
 
 

@@ -9,8 +9,8 @@ from PIL import Image
 
 from tests.support import imaging
 from transforms.image import turbo_jpeg, ycbcr
-from transforms.image.geometry import ResizeSpec, plan_resize
 from transforms.image.conversion import convert, resizes_to_planes
+from transforms.image.geometry import ResizeSpec, plan_resize
 from transforms.image.spec import ImageSpec
 
 BICUBIC = Image.Resampling.BICUBIC

@@ -4,8 +4,8 @@ import collections
 import pytest
 
 from transforms.dataset import labels
-from transforms.inputs import errors, layouts, listing_files, paths, splits
 from transforms.elements import ImageRef
+from transforms.inputs import errors, layouts, listing_files, paths, splits
 
 
 def rows(text, suffix):
@@ -92,3 +92,4 @@ def test_label_ids_sorted_names_or_integers():
     assert labels.label_map(["dog", "cat", "dog"]) == {"cat": 0, "dog": 1}
     assert labels.label_map(["10", "2"]) == {"2": 2, "10": 10}
     assert labels.labels_lines({"2": 2, "0": 0}) == ["0", "", "2"]
+

@@ -1,13 +1,12 @@
 """Dataflow without a Google account: prerequisites, the offline dry run, the staged package."""
 import json
 import tarfile
-import time
 
 import pytest
 
-from beam_jobs.runners import dataflow
 from beam_jobs.cli import main
 from beam_jobs.config import load_config
+from beam_jobs.runners import dataflow
 from tests.support import imaging
 from tests.support.gcs_emulator import BUCKET, client, upload_tree
 
@@ -68,9 +67,7 @@ def test_dry_run_writes_the_job_offline(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # any lookup would fail, not wait
     job = tmp_path / "job.json"
-    started = time.monotonic()
     assert main(["convert", "/dev/null", *sets(GOOD), "--dry-run", "--job-file", str(job)]) == 0
-    assert time.monotonic() - started < 60
     document = json.loads(job.read_text())
     assert document["steps"] == ["ListImages", "SpreadRefs", "GatherFacts", "WriteShards", "AllFailures",
                                  "Finalize"]

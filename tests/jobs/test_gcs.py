@@ -1,6 +1,5 @@
 """gs:// everywhere a path goes, against a real GCS emulator on loopback (no mocks)."""
 import json
-import time
 
 from beam_jobs.cli import main
 from tests.support import imaging
@@ -18,12 +17,9 @@ def convert(*sets):
 def test_class_folders_from_bucket_to_bucket(gcs_emulator, tmp_path, capsys):
     imaging.make_class_folders(tmp_path / "photos", classes=("cat", "dog"), per_class=4)
     upload_tree(tmp_path / "photos", "datasets/pets")
-    started = time.monotonic()
     code = convert(f"input.path=gs://{BUCKET}/datasets/pets", f"output.path=gs://{BUCKET}/shards/pets",
                    "output.shards=2", "image.resize.mode=fit", "image.resize.width=48", "image.resize.height=48")
-    elapsed = time.monotonic() - started
     assert code == 0, capsys.readouterr()
-    assert elapsed < 60
     assert "layout class_folders" in capsys.readouterr().out
     names = download_tree("shards/pets", tmp_path / "out")
     assert names == ["failures.jsonl", "labels.txt", "manifest.json",

@@ -6,14 +6,14 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.support import imaging
-from transforms.pipeline.facts import DatasetFacts, GatherFacts
 from transforms.dataset.names import FAILURES as FAILURES_FILE
-from transforms.pipeline.finalize import Finalize, OutputSettings
-from transforms.image.spec import ImageSpec
-from transforms.pipeline.list_images import InputPlan, ListImages
-from transforms.inputs.layouts import DEFAULT_EXTENSIONS
 from transforms.dataset.sharding import bucket_of, ref_order
 from transforms.elements import Failure, ImageRef
+from transforms.image.spec import ImageSpec
+from transforms.inputs.layouts import DEFAULT_EXTENSIONS
+from transforms.pipeline.facts import DatasetFacts, GatherFacts
+from transforms.pipeline.finalize import Finalize, OutputSettings
+from transforms.pipeline.list_images import InputPlan, ListImages
 from transforms.pipeline.write_shards import ShardSettings, WriteShards, converter_threads
 
 TRAIN = (("train", 1.0),)
@@ -76,6 +76,42 @@ def _bucket_counts(refs):
     return counts
 
 
+def test_facts_merge_any_number_of_accumulators_to_the_same_result():
+    """As workers pre-combine: refs spread over several accumulators give the facts of one."""
+    from transforms.pipeline.facts import _FactsFn
+
+    refs = [ImageRef(f"k{i}", f"k{i}", ("cat", "dog", None)[i % 3], "train" if i % 4 else "test",
+                     (("n", i if i % 2 else i + 0.5),)) for i in range(300)]
+    fn = _FactsFn(7)
+    whole = fn.create_accumulator()
+    for ref in refs:
+        whole = fn.add_input(whole, ref)
+    parts = [fn.create_accumulator() for _ in range(5)]
+    for i, ref in enumerate(refs):
+        parts[i % 5] = fn.add_input(parts[i % 5], ref)
+    parts[2] = fn.add_input(parts[2], Failure.of("x:1", "list", "ListingError", "bad row"))
+    merged = fn.merge_accumulators([fn.merge_accumulators(parts[:2]), fn.merge_accumulators(parts[2:])])
+    one, many = fn.extract_output(whole), fn.extract_output(merged)
+    assert many.num_listed == one.num_listed + 1 == 301
+    assert (many.labels, many.kinds, many.bucket_counts, many.sample) == (
+        one.labels, one.kinds, one.bucket_counts, one.sample)
+    assert one.labels == {"cat": 0, "dog": 1} and one.kinds == {"n": "float"} and len(one.sample) == 7
+
+
+def test_counters_are_counted_and_read_back(tmp_path, pipeline):
+    from transforms.pipeline.metrics import counters
+
+    images = [imaging.write(tmp_path / f"{i}.png", imaging.encode(imaging.photo((20, 20), i), "PNG"))
+              for i in range(4)]
+    refs = [ImageRef(p.name, str(p)) for p in images] + [ImageRef("gone.png", str(tmp_path / "gone.png"))]
+    settings = ShardSettings(temp_dir=str(tmp_path / "tmp"), image=ImageSpec(format="png"), shards=2)
+    p = pipeline
+    _ = p | beam.Create(refs) | WriteShards(settings, _facts(p, refs))
+    found = counters(p.run())
+    assert found["images_converted"] == 4 and found["images_failed_read"] == 1
+    assert found["bytes_written"] > 0
+
+
 def _facts(p, refs=(), labels=None, listed=0):
     return p | "Facts" >> beam.Create([DatasetFacts(labels or {}, {}, listed, _bucket_counts(refs), ())])
 
@@ -105,7 +141,8 @@ def test_finalize_writes_failures_labels_and_manifest(tmp_path, pipeline):
     out.mkdir()
     temp = out / ".tmp"
     temp.mkdir()  # the job's temp folder: Finalize removes it
-    failures = [Failure.of("/a.jpg", "decode", "UnsupportedImageFormat", "no"), Failure.of("/b.jpg", "read", "OSError", "x")]
+    failures = [Failure.of("/a.jpg", "decode", "UnsupportedImageFormat", "no"),
+                Failure.of("/b.jpg", "read", "OSError", "x")]
     settings = OutputSettings(str(out), str(temp), {"k": 1}, {"image2tfrecord": "test"})
     with pipeline as p:
         shards = p | "NoShards" >> beam.Create([])

@@ -77,9 +77,9 @@ def test_verify_names_a_count_mismatch(copy, capsys):
 
 
 def test_verify_catches_pixels_that_do_not_match_their_features(tmp_path, capsys):
-    from transforms.records.proto import serialize_example
     from transforms.dataset.framing import write_record
     from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry
+    from transforms.records.proto import serialize_example
 
     out = tmp_path / "forged"
     out.mkdir()
@@ -106,10 +106,37 @@ def test_tfdata_and_tf_free_readers_agree(dataset):
 def test_tfdata_reader_resizes_batches_and_gives_all_features(dataset):
     batch = next(iter(tf_dataset(str(dataset), "train", image_size=(32, 32), batch_size=4)))
     assert tuple(batch[0].shape) == (4, 32, 32, 3)
-    padded = next(iter(tf_dataset(str(dataset), "train", batch_size=3)))
-    assert padded[0].shape[0] == 3
     record = next(iter(tf_dataset(str(dataset), "train", features="all")))
     assert record["image/class/text"].numpy() in (b"ant", b"bee", b"cow")
+
+
+def test_padded_batches_pad_smaller_images_with_zeros(tmp_path):
+    """Images of different sizes in one batch: each padded at the bottom and right to the largest."""
+    for name, size in (("wide.png", (40, 10)), ("tall.png", (12, 30))):
+        imaging.write(tmp_path / "in" / name, imaging.encode(Image.new("RGB", size, (200, 100, 50)), "PNG"))
+    out = tmp_path / "out"
+    assert main(["convert", "--set", f"input.path={tmp_path / 'in'}", "--set", f"output.path={out}",
+                 "--set", "image.format=png"]) == 0
+    images, _ = next(iter(tf_dataset(str(out), "train", batch_size=2)))
+    assert tuple(images.shape) == (2, 30, 40, 3)
+    for image in images.numpy():
+        filled = (image != 0).any(axis=2)
+        h, w = filled.sum(axis=0).max(), filled.sum(axis=1).max()
+        assert {(h, w)} <= {(10, 40), (30, 12)} and not filled[h:, :].any() and not filled[:, w:].any()
+        assert (image[:h, :w] == (200, 100, 50)).all()
+
+
+def test_verify_names_an_index_that_does_not_match(copy, capsys):
+    index = sorted(copy.glob("train-*.idx"))[0]
+    lines = index.read_text().splitlines()
+    index.write_text("\n".join(lines[:-1] + ["0 12"]) + "\n")
+    code, printed = verify(copy, capsys)
+    assert code == 1 and f"{index.name} does not match the records" in printed
+
+
+def test_tf_free_reader_yields_writable_arrays(dataset):
+    image, _ = next(iter(ImageRecords(str(dataset), "train")))
+    assert image.flags.writeable and image.dtype == np.uint8
 
 
 def test_tf_free_reader_shards_for_workers(dataset):

@@ -6,8 +6,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
 
-from transforms.records import build, features, proto  # noqa: E402
 from transforms.elements import ConvertedImage, ImageRef  # noqa: E402
+from transforms.records import build, features, proto  # noqa: E402
 
 
 def converted(label=None, extra=()):

@@ -4,10 +4,10 @@ import os
 import signal
 
 from tests.support import imaging
+from transforms.elements import Failure, ImageRef
 from transforms.image.spec import ImageSpec
 from transforms.runtime.pool import ConvertPool
 from transforms.runtime.work import build_record
-from transforms.elements import Failure, ImageRef
 
 
 def _refs(tmp_path, count=6):  # noqa: D103

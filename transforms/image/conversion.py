@@ -135,5 +135,5 @@ def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
 def _pass_through(data: bytes, image: Image.Image) -> EncodedImage:
     """`format: original`: the source bytes untouched (EXIF too), described from the header."""
     channels = len(image.getbands())
-    return EncodedImage(data, image.format.lower(), image.height, image.width, channels,
+    return EncodedImage(data, (image.format or "").lower(), image.height, image.width, channels,
                         Geometry.identity(image.size))

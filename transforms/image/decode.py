@@ -64,7 +64,7 @@ def sniff_format(data: bytes) -> Optional[str]:
     """The allowed format the bytes are in (lower case), or None."""
     try:
         with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as image:
-            return image.format.lower()
+            return (image.format or "").lower() or None
     except (UnidentifiedImageError, OSError, ValueError):
         return None
 
@@ -122,6 +122,6 @@ def load(image: Image.Image, spec: ImageSpec) -> bool:
         decoded = getattr(image, "_im", None)
         if not spec.allow_truncated or decoded is None or isinstance(decoded, Image.DeferredError):
             raise
-        image.tile = []  # keep the rows decoded so far (what Pillow's LOAD_TRUNCATED_IMAGES does)
+        image.tile = []  # type: ignore[attr-defined]  # keep the rows decoded so far (what Pillow's LOAD_TRUNCATED_IMAGES does)
         return True
     return False

@@ -29,6 +29,20 @@ class ResizeSpec:
     size: Optional[int] = None
     upscale: bool = True
 
+    @property
+    def box(self) -> Size:
+        """(width, height) of the box modes; the config has checked both are given."""
+        if self.width is None or self.height is None:
+            raise ValueError(f"resize mode {self.mode} needs a width and a height")
+        return (self.width, self.height)
+
+    @property
+    def side(self) -> int:
+        """The side of the side modes; the config has checked it is given."""
+        if self.size is None:
+            raise ValueError(f"resize mode {self.mode} needs a size")
+        return self.size
+
 
 @dataclasses.dataclass(frozen=True)
 class ResizePlan:
@@ -91,23 +105,24 @@ def scaled_size(w: int, h: int, spec: ResizeSpec) -> Size:
     if mode == "exact":
         return _exact(w, h, spec)
     if mode in ("fit", "pad"):
-        return _fit(w, h, spec.width, spec.height, spec.upscale)
+        return _fit(w, h, *spec.box, spec.upscale)
     if mode in ("shorter_side", "longer_side"):
-        return _side(w, h, spec.size, mode == "shorter_side", spec.upscale)
+        return _side(w, h, spec.side, mode == "shorter_side", spec.upscale)
     if mode == "fill":
         return _cover(w, h, spec)
     raise ValueError(f"unknown resize mode {mode!r}")
 
 
 def _exact(w: int, h: int, spec: ResizeSpec) -> Size:
+    W, H = spec.box
     if spec.upscale:
-        return (spec.width, spec.height)
-    return (min(spec.width, w), min(spec.height, h))
+        return (W, H)
+    return (min(W, w), min(H, h))
 
 
 def _cover(w: int, h: int, spec: ResizeSpec) -> Size:
     """The smallest size with the aspect of (w, h) that covers the target box."""
-    W, H = spec.width, spec.height
+    W, H = spec.box
     if w * H >= h * W:  # relatively wider: height binds
         size = (max(W, _round_ratio(w, H, h)), H)
     else:
@@ -123,14 +138,14 @@ def plan_resize(w: int, h: int, spec: ResizeSpec) -> ResizePlan:
         raise ValueError(f"image has no pixels ({w}x{h})")
     scaled = scaled_size(w, h, spec)
     if spec.mode == "fill":
-        out = (min(spec.width, scaled[0]), min(spec.height, scaled[1]))
+        out = (min(spec.box[0], scaled[0]), min(spec.box[1], scaled[1]))
         # The part of the source that lands in `out`, centred.
         crop_w = out[0] * w / scaled[0]
         crop_h = out[1] * h / scaled[1]
         left, top = (w - crop_w) / 2, (h - crop_h) / 2
         return ResizePlan(source=(w, h), size=out, box=(left, top, left + crop_w, top + crop_h))
     if spec.mode == "pad":
-        canvas = (spec.width, spec.height)
+        canvas = spec.box
         offset = ((canvas[0] - scaled[0]) // 2, (canvas[1] - scaled[1]) // 2)
         return ResizePlan(source=(w, h), size=scaled, box=_full((w, h)), canvas=canvas, offset=offset)
     return ResizePlan(source=(w, h), size=scaled, box=_full((w, h)))

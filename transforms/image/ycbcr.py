@@ -19,7 +19,6 @@ from PIL import Image
 
 from transforms.image.geometry import Box, Size
 
-
 # RGB -> YCbCr as JPEG (JFIF) defines it, an affine matrix Pillow applies rounding to
 # nearest. (Pillow's convert("YCbCr") truncates: measured, chroma 0.46 levels low on average.)
 JFIF_YCBCR = (0.299, 0.587, 0.114, 0.0,

@@ -21,6 +21,7 @@ from transforms.pipeline.metrics import FAILURES, counter
 from transforms.pipeline.write_shards import ShardResult, ShardSettings
 from transforms.readback.image_records import open_shard
 from transforms.runtime.work import RecordSettings, record_for
+
 _NAME = "-SSSSS-of-NNNNN"
 
 

@@ -13,7 +13,16 @@ from typing import Any, Optional, Tuple
 from transforms.dataset.manifest import Manifest
 from transforms.readback.image_records import load_manifest, shard_paths
 from transforms.records.features import (
-    BASE_FEATURES, BYTES, FLOAT, KEY_CHANNELS, KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_WIDTH, LABEL_FEATURES,
+    BASE_FEATURES,
+    BYTES,
+    FLOAT,
+    KEY_CHANNELS,
+    KEY_ENCODED,
+    KEY_FORMAT,
+    KEY_HEIGHT,
+    KEY_LABEL,
+    KEY_WIDTH,
+    LABEL_FEATURES,
 )
 
 

@@ -6,10 +6,21 @@ from typing import Dict, Mapping, Optional
 
 from transforms.elements import ConvertedImage
 from transforms.records.features import (
-    FLOAT, KEY_CHANNELS, KEY_ENCODED, KEY_FILENAME, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_LABEL_TEXT,
-    KEY_SHA256, KEY_SOURCE_ID, KEY_WIDTH,
+    FLOAT,
+    KEY_CHANNELS,
+    KEY_ENCODED,
+    KEY_FILENAME,
+    KEY_FORMAT,
+    KEY_HEIGHT,
+    KEY_LABEL,
+    KEY_LABEL_TEXT,
+    KEY_SHA256,
+    KEY_SOURCE_ID,
+    KEY_WIDTH,
+    FeatureValue,
+    as_list,
+    feature_kind,
 )
-from transforms.records.features import FeatureValue, as_list, feature_kind
 from transforms.records.proto import serialize_example
 
 

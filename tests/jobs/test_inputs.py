@@ -1,0 +1,11 @@
+"""Resolving input.path before the job is built: folder, glob or listing, and the layout."""
+from beam_jobs.config import load_config
+from beam_jobs.inputs import resolve_input
+
+
+def test_a_local_glob_is_keyed_below_its_fixed_part(tmp_path):
+    """resolve_input on a glob: the root is the part before the first wildcard."""
+    cfg = load_config(None, [f"input.path={tmp_path}/photos/*/*.jpg", f"output.path={tmp_path}/out"])
+    plan = resolve_input(cfg.input)
+    assert (plan.kind, plan.root, plan.layout) == ("glob", f"{tmp_path}/photos", "flat")
+    assert plan.pattern == f"{tmp_path}/photos/*/*.jpg" and plan.reason == "input.path is a glob"

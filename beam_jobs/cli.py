@@ -160,8 +160,8 @@ def _debug(args: argparse.Namespace) -> None:
 def run() -> None:
     """The console script: main(), then exit without tearing the interpreter down.
 
-    Finalizing an interpreter that has loaded Beam takes about 0.25 s (measured: 1.47 s
-    against 1.24 s for a small job); by now every output is written and closed, worker
+    Finalizing an interpreter that has loaded Beam takes a quarter of a second (docs/decisions.md);
+    by now every output is written and closed, worker
     processes are stopped and streams are flushed, so the process ends at once.
     """
     code = main()

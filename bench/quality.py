@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from transforms.examples import KEY_ENCODED, KEY_FILENAME, parse_example  # noqa: E402
-from transforms.tfrecord_io import iter_records  # noqa: E402
+from transforms.dataset.framing import iter_records  # noqa: E402
+from transforms.records.features import KEY_ENCODED, KEY_FILENAME  # noqa: E402
+from transforms.records.proto import parse_example  # noqa: E402
 
 
 @lru_cache(maxsize=None)

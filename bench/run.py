@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import shutil
@@ -31,6 +30,8 @@ from typing import Callable, List, Optional
 
 import quality
 from PIL import Image
+
+from transforms.readback.image_records import load_manifest
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -162,9 +163,9 @@ def project_command(folder: Path, out: Path, extra: List[str]) -> List[str]:
 def run_project(workload: str, folder: Path, out: Path, count: int, extra: List[str]) -> Measurement:
     shutil.rmtree(out, ignore_errors=True)
     result = measure(workload, "image2tfrecord", count, project_command(folder, out, extra), out)
-    manifest = json.loads((out / "manifest.json").read_text())
-    if manifest["num_examples"] != count:
-        sys.exit(f"image2tfrecord wrote {manifest['num_examples']} of {count} on {workload}")
+    manifest = load_manifest(str(out))
+    if manifest.num_examples != count:
+        sys.exit(f"image2tfrecord wrote {manifest.num_examples} of {count} on {workload}")
     return result
 
 

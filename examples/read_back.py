@@ -4,13 +4,14 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # quiets a start-up notice; no effect on decoding
 import tensorflow as tf  # noqa: E402
+
+from transforms.readback.image_records import load_manifest  # noqa: E402
 
 FEATURES = {
     "image/encoded": tf.io.FixedLenFeature([], tf.string),
@@ -22,13 +23,11 @@ FEATURES = {
 
 
 def main(path: str) -> None:
-    with open(os.path.join(path, "manifest.json"), encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    labels = manifest["labels"]
-    print(f"\n{path}: {manifest['num_examples']} records, {manifest['num_failed']} failures, "
-          f"labels {labels}")
-    for split, entry in manifest["splits"].items():
-        files = [os.path.join(path, shard["file"]) for shard in entry["shards"]]
+    manifest = load_manifest(path)  # the typed manifest: which shards, labels, counts
+    labels = manifest.labels
+    print(f"\n{path}: {manifest.num_examples} records, {manifest.num_failed} failures, labels {list(labels)}")
+    for split, entry in manifest.splits.items():
+        files = [os.path.join(path, shard.file) for shard in entry.shards]
         dataset = tf.data.TFRecordDataset(files).map(lambda r: tf.io.parse_single_example(r, FEATURES))
         count = 0
         for example in dataset:

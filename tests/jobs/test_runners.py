@@ -57,3 +57,41 @@ def test_pipeline_options_cannot_choose_the_runner():
 def test_a_bad_endpoint_is_named():
     with pytest.raises(ConfigError, match="portable.job_endpoint: must be host:port"):
         load_config(None, [*BASE, "portable.job_endpoint=http://x"])
+
+
+@pytest.fixture(scope="module")
+def job_service():
+    """Beam's own job service (the Job API Flink's and Spark's job servers speak) on loopback."""
+    import subprocess
+    import sys
+
+    from tests.support.ports import free_port, wait_for_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
+                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        yield f"localhost:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_portable_runner_writes_what_the_local_runner_writes(tmp_path, capsys, job_service):
+    from tests.support import imaging
+
+    data = imaging.make_class_folders(tmp_path / "in", classes=("a", "b"), per_class=4)
+    common = ["convert", "--set", f"input.path={data}", "--set", "output.shards=2",
+              "--set", "splits={train: 0.5, validation: 0.5}"]
+    assert main([*common, "--set", f"output.path={tmp_path / 'local'}"]) == 0
+    assert main([*common, "--set", f"output.path={tmp_path / 'portable'}", "--set", "runner=portable",
+                 "--set", f"portable.job_endpoint={job_service}", "--set", "portable.environment_type=LOOPBACK"]) == 0
+    assert "submitted to the portable job server" in capsys.readouterr().out
+    shards = sorted(p.name for p in (tmp_path / "local").glob("*.tfrecord"))
+    assert len(shards) == 4 and shards == sorted(p.name for p in (tmp_path / "portable").glob("*.tfrecord"))
+    for name in shards:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "portable" / name).read_bytes()
+    assert main(["verify", str(tmp_path / "portable"), "--set", "runner=portable",
+                 "--set", f"portable.job_endpoint={job_service}", "--set", "portable.environment_type=LOOPBACK"]) == 0
+    assert not list((tmp_path / "portable").glob(".image2tfrecord-*"))

@@ -2,45 +2,28 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from tests.support.ports import free_port, wait_for_port
+
 BUCKET = "test-bucket"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the GCS emulator exited with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the GCS emulator did not listen on 127.0.0.1:{port} within {seconds}s")
 
 
 @contextlib.contextmanager
 def running_emulator() -> Iterator[str]:
     """Start the emulator in memory with one bucket; stop it whatever happens."""
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).parent / "gcp-storage-emulator"), "start", "--host", "127.0.0.1",
                "--port", str(port), "--in-memory", "--default-bucket", BUCKET, "--quiet"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(port, process)
+        wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

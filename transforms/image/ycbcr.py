@@ -5,9 +5,8 @@ Resizing RGB and letting the encoder convert and halve the chroma resamples thre
 full-size channels, then throws three quarters of two of them away. Here luma (the
 ITU-R 601 weights JPEG uses) is resampled from the full-size image, and chroma from the
 image halved by 2x2 means (libjpeg's own 4:2:0 downsampling) straight onto the chroma
-grid, with the same filter. Measured on the 200 sample photos to 256 (README
-"Performance"): about 10% less CPU per image, and 0.06-0.08 dB lower PSNR than resizing
-RGB against a floating-point Lanczos reference (35.38 against 35.44 dB).
+grid, with the same filter: less CPU per image for a fraction of a dB against a float
+reference (figures: docs/decisions.md "Resize in YCbCr 4:2:0").
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Kept selectable (`output.sink: beam`) for comparison and for runners where its costs are
 acceptable. What it costs, measured and by design: with a fixed shard count it groups every
 *encoded record* by a random shard key (the local runner holds all of them in memory,
-about 0.15 MB per photo); records land in shards at random, so shard sizes vary and reruns
+docs/decisions.md has the figures); records land in shards at random, so shard sizes vary and reruns
 differ byte-wise; `output.shards: auto` lets the runner pick the count (0 to Beam). The
 default sink (write_shards.py) groups only ImageRefs and has none of these costs.
 """

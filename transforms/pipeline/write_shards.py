@@ -147,7 +147,7 @@ REMOTE_THREADS = 8  # per shard writer for inputs in a bucket (see converter_thr
 
 def converter_threads(settings: ShardSettings, remote: bool) -> int:
     """Threads per shard writer. `auto` (0): one per core here for local files (measured: more
-    threads than cores only add GIL contention, 5% slower at 4 on 2 cores); REMOTE_THREADS
+    threads than cores only add GIL contention, docs/performance.md); REMOTE_THREADS
     for inputs in a bucket, whose reads wait on the network (a fixed number, not per core:
     Dataflow runs a writer process per core already, and each thread may hold a decoded
     image). With worker processes, twice their number, to keep them busy."""

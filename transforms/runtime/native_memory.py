@@ -3,9 +3,8 @@
 Every converting thread decodes and frees megabytes of pixels. glibc gives each thread
 an arena of its own (up to eight per core) and keeps freed pages in them, so without
 help peak RSS creeps up with the number of images converted. Measured on the benchmark
-(4,000 and 20,000 photos): 252 -> 355 MB as it is, 227 -> 292 MB with two arenas, and
-228 -> 282 MB with two arenas and a trim every 256 records, at no measurable cost in
-speed (pinning the mmap threshold instead flattens it as well but costs 18% in speed).
+with two arenas and a trim every TRIM_EVERY records it stays flat at no measurable cost in
+speed (figures: docs/decisions.md "Malloc arenas and trims").
 """
 from __future__ import annotations
 

@@ -145,8 +145,8 @@ def shutdown_pools() -> None:
 def local_processes(setting: object) -> int:
     """`auto`: one worker per core on machines with more than two cores, else none.
 
-    Measured on 2 cores, threads convert faster than two workers (9.8-10.2 s against
-    11.3-11.7 s for 4,000 photos: the IPC takes the core a worker would need); with more
+    On 2 cores threads convert faster than two workers (the IPC takes the core a worker
+    would need; docs/decisions.md "Threads on two cores"); with more
     cores, threads stop at the GIL while workers keep scaling. 0 converts in the threads.
     """
     if setting != "auto":

@@ -3,8 +3,9 @@
 Pillow's JPEG encoder holds the GIL and its decoder partly does, so the converting threads
 of one process take turns there; TurboJPEG releases it (docs/decisions.md). Decoding scales
 by 1/2, 1/4 or 1/8 when the output is that small, as Pillow's draft mode does (other M/8
-scales blur more than decoding at full size and resampling). Anything unusual (CMYK, a warning from the decoder, other modes)
-returns None and goes through Pillow, which then decodes it or names what is wrong.
+scales blur more than decoding at full size and resampling). Anything unusual (CMYK, a
+warning from the decoder, other modes) returns None and goes through Pillow, which then
+decodes it or names what is wrong.
 """
 from __future__ import annotations
 

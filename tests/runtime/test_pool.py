@@ -51,3 +51,19 @@ def test_native_memory_helpers_use_glibc_when_it_is_there():
 
     assert limit_malloc_arenas(2) is (platform.libc_ver()[0] == "glibc")
     release_free_memory()  # callable everywhere
+
+
+def dies_in_workers(ref, spec, label, kinds):
+    """A stand-in for build_record that kills any process but the caller's (its pid is the label)."""
+    if os.getpid() != int(ref.label):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return ref.uri
+
+
+def test_a_pool_that_keeps_breaking_falls_back_to_threads():
+    pool = ConvertPool(1, work=dies_in_workers)
+    refs = [ImageRef(f"{i}", f"/{i}.jpg", label=str(os.getpid())) for i in range(5)]
+    results = [pool.record(ref, ImageSpec(), None, {}) for ref in refs]
+    assert all(isinstance(r, Failure) and r.error_type == "WorkerCrashed" for r in results[:2])
+    # The third broken pool in a row disables the workers: that image and the rest convert in the caller.
+    assert results[2:] == ["/2.jpg", "/3.jpg", "/4.jpg"] and pool._disabled

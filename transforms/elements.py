@@ -44,6 +44,7 @@ class ConvertedImage:
     channels: int
     sha256: str
     geometry: Optional[Geometry] = None  # source frame -> output frame (transforms/image/geometry)
+    truncated: bool = False  # the source ran short; what decoded was kept (image.allow_truncated)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -93,7 +93,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--update", action="store_true", help="rewrite expected.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    import contextlib
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):
         result = {"versions": codec_versions(), "outputs": convert_all(Path(tmp))}
     text = json.dumps(result, indent=1, sort_keys=True) + "\n"
     if args.update:

@@ -15,6 +15,7 @@ from transforms.image.spec import (
     CorruptImage,
     EmptyFile,
     ImageSpec,
+    OutputTooLarge,
     StageError,
     UnsupportedImageFormat,
 )
@@ -152,8 +153,54 @@ def test_truncated_jpeg_fails_unless_allowed():
     truncated = data[: len(data) * 6 // 10]
     with pytest.raises(StageError) as error:
         convert(truncated, ImageSpec())
-    assert error.value.stage == "decode" and "truncated" in str(error.value.cause)
-    assert convert(truncated, ImageSpec(allow_truncated=True)).width == 256
+    assert error.value.stage == "decode" and "Premature end of JPEG file" in str(error.value.cause)
+    kept = convert(truncated, ImageSpec(allow_truncated=True))
+    assert kept.width == 256 and kept.truncated
+    assert not convert(data, ImageSpec()).truncated
+
+
+def test_a_cmyk_jpeg_cut_short_fails_unless_allowed():
+    """Pillow decodes CMYK JPEGs and drops libjpeg's warnings; libjpeg-turbo listens first."""
+    data = imaging.encode(imaging.photo((200, 160)).convert("CMYK"), "JPEG", quality=90)
+    cut = data[: len(data) // 2] + b"\xff\xd9"
+    with pytest.raises(StageError, match="the JPEG decoder warns"):
+        convert(cut, ImageSpec())
+    assert convert(cut, ImageSpec(allow_truncated=True)).truncated
+    assert not convert(data, ImageSpec()).truncated
+
+
+def _tiff_missing_strips() -> bytes:
+    """An uncompressed TIFF of 40 rows in 4 strips whose strip tables list only 2 of them."""
+    from PIL import TiffImagePlugin
+
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[278] = 10  # RowsPerStrip
+    data = bytearray(imaging.encode(imaging.photo((30, 40), 2), "TIFF", tiffinfo=info))
+    image = Image.open(io.BytesIO(bytes(data)))
+    assert len(image.tile) == 4
+    for tag in (273, 279):  # StripOffsets, StripByteCounts: count 4 -> 2
+        entry = bytes(data).index(tag.to_bytes(2, "little") + (4).to_bytes(2, "little"))
+        data[entry + 4:entry + 8] = (2).to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_a_tiff_whose_strips_do_not_cover_its_rows_is_a_decode_failure():
+    with pytest.raises(StageError) as error:
+        convert(_tiff_missing_strips(), ImageSpec(format="png"))
+    assert error.value.stage == "decode" and "strips cover 20 of 40 rows" in str(error.value.cause)
+
+
+def test_an_output_larger_than_the_limit_is_refused_before_any_pixel():
+    """A 1x20000 PNG to shorter side 256 would be 256x5120000: refused from the plan."""
+    data = imaging.encode(Image.new("RGB", (1, 20000)), "PNG")
+    spec = ImageSpec(resize=ResizeSpec("shorter_side", size=256))
+    with pytest.raises(StageError) as error:
+        convert(data, spec)
+    assert error.value.stage == "transform" and isinstance(error.value.cause, OutputTooLarge)
+    assert "256x5120000" in str(error.value.cause)
+    with pytest.raises(StageError, match="jpeg holds at most 65500 a side"):
+        convert(imaging.encode(Image.new("RGB", (1, 300)), "PNG"),
+                ImageSpec(resize=ResizeSpec("shorter_side", size=300), max_pixels=100_000_000))
 
 
 def test_zero_byte_file_fails_at_decode():

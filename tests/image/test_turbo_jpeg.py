@@ -32,15 +32,15 @@ def pixels(image: Image.Image) -> np.ndarray:
 @pytest.mark.parametrize("params", [{}, {"progressive": True}, {"subsampling": 0}])
 def test_full_size_decode_equals_pillow(params):
     data = jpeg(**params)
-    image, scale = turbo_jpeg.decode_scaled(data, "RGB", (500, 375), (500, 375))
-    assert scale == 1.0 and image.mode == "RGB"
+    image, scale, warned = turbo_jpeg.decode_scaled(data, "RGB", (500, 375), (500, 375))
+    assert scale == 1.0 and not warned and image.mode == "RGB"
     assert np.abs(pixels(image) - pillow_decode(data)).max() <= 1
 
 
 @pytest.mark.parametrize("need, divisor", [((341, 256), 4), ((700, 500), 2), ((100, 75), 8), ((1600, 1200), 1)])
 def test_scaled_decode_is_pillows_draft(need, divisor):
     data = jpeg((1601, 1201))  # odd sizes: the scaled image's last row and column are partial
-    image, scale = turbo_jpeg.decode_scaled(data, "RGB", (1601, 1201), need)
+    image, scale, _ = turbo_jpeg.decode_scaled(data, "RGB", (1601, 1201), need)
     assert scale == 1 / divisor
     assert image.size == (-(-1601 // divisor), -(-1201 // divisor))
     assert np.abs(pixels(image) - pillow_decode(data, need)).max() <= 1
@@ -48,7 +48,7 @@ def test_scaled_decode_is_pillows_draft(need, divisor):
 
 def test_grey_jpeg_decodes_as_grey():
     data = jpeg(mode="L")
-    image, _ = turbo_jpeg.decode_scaled(data, "L", (500, 375), (500, 375))
+    image, _, _ = turbo_jpeg.decode_scaled(data, "L", (500, 375), (500, 375))
     assert image.mode == "L"
     assert np.abs(pixels(image) - pillow_decode(data)).max() <= 1
 
@@ -56,9 +56,27 @@ def test_grey_jpeg_decodes_as_grey():
 def test_declines_what_pillow_must_decode():
     cmyk = imaging.encode(imaging.photo((64, 48)).convert("CMYK"), "JPEG")
     assert turbo_jpeg.decode_scaled(cmyk, "CMYK", (64, 48), (64, 48)) is None
-    data = jpeg()
-    assert turbo_jpeg.decode_scaled(data[: len(data) // 2], "RGB", (500, 375), (500, 375)) is None  # truncated
     assert turbo_jpeg.decode_scaled(b"\xff\xd8\xff\xe0 not a jpeg", "RGB", (500, 375), (500, 375)) is None
+
+
+@pytest.mark.parametrize("cut", ["truncated", "truncated_with_eoi", "sof_larger_than_scan"])
+def test_a_warning_from_libjpeg_fails_unless_allowed(cut):
+    """What Pillow's decoder would paint grey without a word: the data ends early, or the
+    header promises more rows than the scan holds."""
+    import struct
+
+    data = jpeg()
+    broken = {"truncated": data[: len(data) // 2], "truncated_with_eoi": data[: len(data) // 2] + b"\xff\xd9"}
+    if cut == "sof_larger_than_scan":
+        sof = bytearray(data)
+        at = data.index(b"\xff\xc0")
+        sof[at + 5:at + 9] = struct.pack(">HH", 3000, 4000)
+        broken[cut] = bytes(sof)
+    size = (4000, 3000) if cut == "sof_larger_than_scan" else (500, 375)
+    with pytest.raises(turbo_jpeg.JpegWarning, match="the JPEG decoder warns"):
+        turbo_jpeg.decode_scaled(broken[cut], "RGB", size, size)
+    image, _, warned = turbo_jpeg.decode_scaled(broken[cut], "RGB", size, size, allow_warnings=True)
+    assert warned and image.size == size
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L"])

@@ -60,6 +60,7 @@ class Manifest:
     features: Mapping[str, str]  # key -> bytes | int64 | float
     config: Mapping[str, Any]
     versions: Mapping[str, str]
+    num_truncated: int = 0  # records kept from sources that ran short (image.allow_truncated)
     format_version: int = MANIFEST_VERSION
 
     @property
@@ -83,6 +84,7 @@ class Manifest:
             "num_examples": self.num_examples,
             "num_failed": self.num_failed,
             "num_listed": self.num_listed,
+            "num_truncated": self.num_truncated,
             "accounted": self.accounted,
             "failures_by_reason": dict(self.failures_by_reason),
             "labels": list(self.labels),
@@ -117,6 +119,7 @@ def parse_manifest(text: str, where: str) -> Manifest:
             splits=splits, num_examples=int(raw["num_examples"]), num_failed=int(raw["num_failed"]),
             num_listed=int(raw["num_listed"]), failures_by_reason=dict(raw.get("failures_by_reason", {})),
             labels=tuple(raw.get("labels", ())), features=dict(raw["features"]),
-            config=dict(raw.get("config", {})), versions=dict(raw.get("versions", {})), format_version=version)
+            config=dict(raw.get("config", {})), versions=dict(raw.get("versions", {})),
+            num_truncated=int(raw.get("num_truncated", 0)), format_version=version)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DatasetError(f"{where} is not a complete manifest ({type(exc).__name__}: {exc})") from None

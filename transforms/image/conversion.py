@@ -17,7 +17,7 @@ from transforms.image import turbo_jpeg, ycbcr
 from transforms.image.colour import MODE_CHANNELS, normalise
 from transforms.image.decode import decode, open_image
 from transforms.image.geometry import Box, Geometry, ResizePlan, plan_resize, upright_size
-from transforms.image.spec import EncodedImage, ImageSpec, StageError
+from transforms.image.spec import EncodedImage, ImageSpec, OutputTooLarge, StageError
 
 RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
@@ -57,10 +57,12 @@ def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
         if spec.format == "original":
             return _pass_through(data, image)
         stored = image.size
-        image, orientation, scale = decode(image, data, spec)
-        plan = plan_resize(*upright_size(stored, orientation), spec.resize)
-        geometry = Geometry(stored, orientation, scale, plan)
+        decoded = decode(image, data, spec)
+        image, orientation, scale = decoded.image, decoded.orientation, decoded.scale
     with _stage(STAGE_TRANSFORM):
+        plan = plan_resize(*upright_size(stored, orientation), spec.resize)
+        check_output_size(plan, spec)
+        geometry = Geometry(stored, orientation, scale, plan)
         image = orient(image, orientation)
         image = normalise(image, spec.channels, spec.alpha_background)
         planes = None
@@ -73,9 +75,26 @@ def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
         if planes is not None:
             width, height = planes.size
             encoded = turbo_jpeg.encode_planes(planes, spec.quality)
-            return EncodedImage(encoded, spec.format, height, width, 3, geometry)
+            return EncodedImage(encoded, spec.format, height, width, 3, geometry, decoded.truncated)
         encoded = encode(image, spec.format, spec.quality)
-    return EncodedImage(encoded, spec.format, image.height, image.width, MODE_CHANNELS[image.mode], geometry)
+    return EncodedImage(encoded, spec.format, image.height, image.width, MODE_CHANNELS[image.mode], geometry,
+                        decoded.truncated)
+
+
+# The largest side each encoder writes (JPEG's 16-bit header less libjpeg's margin, WebP's 14 bits).
+MAX_SIDE = {"jpeg": 65_500, "webp": 16_383}
+
+
+def check_output_size(plan: ResizePlan, spec: ImageSpec) -> None:
+    """Refuse an output the encoder cannot write, or larger than `image.max_pixels`, before
+    any of its pixels is allocated (a 1x20000 PNG to shorter side 256 plans 256x5120000)."""
+    width, height = plan.output_size
+    side = MAX_SIDE.get(spec.format)
+    if width * height > spec.max_pixels:
+        raise OutputTooLarge(f"the output would be {width}x{height}, {width * height} pixels, "
+                             f"over image.max_pixels={spec.max_pixels}")
+    if side is not None and max(width, height) > side:
+        raise OutputTooLarge(f"the output would be {width}x{height}; {spec.format} holds at most {side} a side")
 
 
 def resizes_to_planes(image: Image.Image, plan: ResizePlan, spec: ImageSpec) -> bool:

@@ -7,6 +7,7 @@ or with `allow_truncated` kept as far as it decoded, per image.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Optional, Tuple
 
@@ -83,25 +84,53 @@ def read_orientation(image: Image.Image) -> int:
     return value if value in ORIENTATIONS else 1
 
 
-def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Tuple[Image.Image, int, float]:
-    """The pixels of `image` (opened from `data`), its EXIF orientation, and the scale
-    they were decoded at (1/8, 1/4, 1/2 or 1: JPEGs decode no larger than the output needs).
+@dataclasses.dataclass(frozen=True)
+class Decoded:
+    """Pixels as decoded: the image, its EXIF orientation, the scale it was decoded at
+    (1/8, 1/4, 1/2 or 1), and whether the data ran short (kept only with allow_truncated)."""
+
+    image: Image.Image
+    orientation: int
+    scale: float
+    truncated: bool = False
+
+
+def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
+    """The pixels of `image` (opened from `data`); JPEGs decode no larger than the output needs.
 
     RGB and greyscale JPEGs go through libjpeg-turbo (transforms/image/turbo_jpeg), every
-    other JPEG through Pillow's draft mode, other formats through Pillow at full size.
+    other JPEG through Pillow's draft mode (after libjpeg-turbo has listened for warnings),
+    other formats through Pillow at full size. Partly decoded pixels raise, unless
+    `allow_truncated`.
     """
     if image.format not in JPEG_FORMATS:
-        load(image, spec)
-        return image, read_orientation(image), 1.0
+        check_strips(image)
+        truncated = load(image, spec)
+        return Decoded(image, read_orientation(image), 1.0, truncated)
     orientation = read_orientation(image)  # a JPEG's EXIF sits before its pixels
     need = decoded_size(image, spec, orientation)
-    fast = turbo_jpeg.decode_scaled(data, image.mode, image.size, need)
+    fast = turbo_jpeg.decode_scaled(data, image.mode, image.size, need, spec.allow_truncated)
     if fast is not None:
-        return fast[0], orientation, fast[1]
+        return Decoded(fast[0], orientation, fast[1], fast[2])
+    warned = image.mode == "CMYK" and turbo_jpeg.check_cmyk(data, image.size, spec.allow_truncated)
     width = image.width
     drafted = image.draft(None, need)  # -> (mode, the source's extent in decoded pixels)
-    load(image, spec)
-    return image, orientation, drafted[1][2] / width if drafted else 1.0
+    truncated = load(image, spec)
+    return Decoded(image, orientation, drafted[1][2] / width if drafted else 1.0, truncated or warned)
+
+
+def check_strips(image: Image.Image) -> None:
+    """Refuse a file whose strips or tiles (as Pillow will read them) leave rows undecoded:
+    Pillow fills them with black and reports nothing (a TIFF with fewer strips than rows)."""
+    tiles = getattr(image, "tile", None) or []
+    if image.format != "TIFF" or not tiles:
+        return
+    rows = set()
+    for tile in tiles:
+        _, top, _, bottom = tile[1]
+        rows.update(range(max(0, top), min(image.height, bottom)))
+    if len(rows) < image.height:
+        raise CorruptImage(f"its strips cover {len(rows)} of {image.height} rows")
 
 
 def decoded_size(image: Image.Image, spec: ImageSpec, orientation: int) -> Tuple[int, int]:

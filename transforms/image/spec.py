@@ -34,6 +34,7 @@ class EncodedImage:
     width: int
     channels: int
     geometry: Geometry
+    truncated: bool = False  # the source ran short and what decoded was kept (allow_truncated)
 
     @property
     def sha256(self) -> str:
@@ -62,6 +63,10 @@ class PixelLimitExceeded(ValueError):
 
 class CorruptImage(ValueError):
     """The bytes start like an allowed format but do not parse as one."""
+
+
+class OutputTooLarge(ValueError):
+    """The planned output is larger than the limit or than its format can hold."""
 
 
 class EmptyFile(ValueError):

@@ -3,9 +3,10 @@
 Pillow's JPEG encoder holds the GIL and its decoder partly does, so the converting threads
 of one process take turns there; TurboJPEG releases it (docs/decisions.md). Decoding scales
 by 1/2, 1/4 or 1/8 when the output is that small, as Pillow's draft mode does (other M/8
-scales blur more than decoding at full size and resampling). Anything unusual (CMYK, a
-warning from the decoder, other modes) returns None and goes through Pillow, which then
-decodes it or names what is wrong.
+scales blur more than decoding at full size and resampling). Other modes (CMYK) and data
+libjpeg cannot decode at all go through Pillow, which decodes them or names what is wrong.
+A warning from libjpeg (data cut short or corrupt, which Pillow's decoder would silently
+paint grey) fails the image unless `allow_truncated`; CMYK JPEGs are checked for warnings too.
 """
 from __future__ import annotations
 
@@ -30,28 +31,53 @@ def draft_scale(size: Tuple[int, int], need: Tuple[int, int]) -> int:
     return next((s for s in SCALES if ratio >= s), 1)  # 1 also when upscaling
 
 
-def decode_scaled(data: bytes, mode: str, size: Tuple[int, int],
-                  need: Tuple[int, int]) -> Optional[Tuple[Image.Image, float]]:
-    """The pixels decoded at 1/s of `size` but still covering `need`, and that scale.
+class JpegWarning(ValueError):
+    """libjpeg warned while decoding (data missing or corrupt): the pixels are partly made up."""
 
-    `mode` and `size` are what the header says (Pillow's lazy open). None when this
-    path does not apply or the decoder reports any problem, even a recoverable one.
+
+def decode_scaled(data: bytes, mode: str, size: Tuple[int, int], need: Tuple[int, int],
+                  allow_warnings: bool = False) -> Optional[Tuple[Image.Image, float, bool]]:
+    """The pixels decoded at 1/s of `size` but still covering `need`, that scale, and
+    whether libjpeg warned (only with `allow_warnings`: else a warning raises JpegWarning).
+
+    `mode` and `size` are what the header says (Pillow's lazy open). None when this path
+    does not apply, or libjpeg cannot decode the data at all (Pillow then names the error).
     """
     colorspace = _COLORSPACES.get(mode)
     if colorspace is None:
         return None
     divisor = draft_scale(size, need)
     width, height = math.ceil(size[0] / divisor), math.ceil(size[1] / divisor)
-    try:
-        pixels = simplejpeg.decode_jpeg(data, colorspace, min_width=width, min_height=height,
-                                        strict=True)
-    except (ValueError, RuntimeError):
-        return None
-    if pixels.shape[:2] != (height, width):  # the header and the stream disagree
+    pixels, warned = _decode(data, colorspace, width, height, allow_warnings)
+    if pixels is None or pixels.shape[:2] != (height, width):  # the header and the stream disagree
         return None
     if colorspace == "GRAY":
         pixels = pixels[:, :, 0]
-    return Image.fromarray(pixels, mode), 1.0 / divisor
+    return Image.fromarray(pixels, mode), 1.0 / divisor, warned
+
+
+def check_cmyk(data: bytes, size: Tuple[int, int], allow_warnings: bool = False) -> bool:
+    """Decode a CMYK (or YCCK) JPEG at 1/8 scale only to hear libjpeg's warnings, which
+    Pillow's decoder drops; True if it warned (with `allow_warnings`), else JpegWarning."""
+    _, warned = _decode(data, "CMYK", math.ceil(size[0] / 8), math.ceil(size[1] / 8), allow_warnings)
+    return warned
+
+
+def _decode(data: bytes, colorspace: str, width: int, height: int,
+            allow_warnings: bool) -> Tuple[Optional[np.ndarray], bool]:
+    """libjpeg in strict mode; if it only warned, decode again leniently to tell a warning
+    (the data is corrupt or cut short) from an error (libjpeg cannot decode this at all)."""
+    try:
+        return simplejpeg.decode_jpeg(data, colorspace, min_width=width, min_height=height, strict=True), False
+    except (ValueError, RuntimeError) as strict_error:
+        try:
+            pixels = simplejpeg.decode_jpeg(data, colorspace, min_width=width, min_height=height, strict=False)
+        except (ValueError, RuntimeError):
+            return None, False
+        if not allow_warnings:
+            raise JpegWarning(f"the JPEG decoder warns: {strict_error} (image.allow_truncated: true keeps "
+                              "what it decoded)") from None
+        return pixels, True
 
 
 def encode(image: Image.Image, quality: int) -> Optional[bytes]:

@@ -40,7 +40,7 @@ class _RecordFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(FAILURES, record)
             return
         self._converted.inc()
-        yield ref.split, record
+        yield ref.split, record.data
 
 
 def count_records(path: str) -> Tuple[int, int]:

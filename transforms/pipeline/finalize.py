@@ -89,6 +89,7 @@ class _FinalizeFn(beam.DoFn):
             num_examples=sum(split.num_examples for split in splits.values()),
             num_failed=sum(reasons.values()),
             num_listed=facts.num_listed,
+            num_truncated=sum(r.num_truncated for r in results),
             failures_by_reason=dict(reasons),
             labels=tuple(labels_lines(facts.labels)),
             features=feature_spec(facts.kinds, bool(facts.labels)),

@@ -58,6 +58,7 @@ class ShardResult:
     num_bytes: int
     index_path: Optional[str] = None
     classes: Tuple[Tuple[str, int], ...] = ()  # records per class name in this shard
+    num_truncated: int = 0  # records of sources that ran short (allow_truncated)
 
     @property
     def index_name(self) -> Optional[str]:
@@ -66,8 +67,8 @@ class ShardResult:
 
 def mean_record_bytes(sample: Iterable[ImageRef], image: ImageSpec) -> Optional[float]:
     """The mean framed size of the records a sample of refs turns into (None if none convert)."""
-    sizes = [framed_length(r) for r in (record_for(ref, RecordSettings(image)) for ref in sample)
-             if isinstance(r, bytes)]
+    sizes = [framed_length(r.data) for r in (record_for(ref, RecordSettings(image)) for ref in sample)
+             if not isinstance(r, Failure)]
     return sum(sizes) / len(sizes) if sizes else None
 
 
@@ -107,7 +108,7 @@ class _WriteShardFn(beam.DoFn):
         s = self._settings
         name = shard_file_name(split, index, num_shards, s.compression)
         temp_path = f"{s.temp_dir}/{name}.{uuid.uuid4().hex}"
-        count = size = 0
+        count = size = truncated = 0
         offsets: List[str] = []
         classes: Counter = collections.Counter()
         ordered = sorted(refs, key=ref_order)
@@ -118,20 +119,21 @@ class _WriteShardFn(beam.DoFn):
                     self._failed[record.stage].inc()
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
                     continue
-                write_record(handle, record)
+                write_record(handle, record.data)
+                truncated += record.truncated
                 if ref.label is not None:
                     classes[ref.label] += 1
                 if s.index:
-                    offsets.append(f"{size} {framed_length(record)}\n")  # offset and framed length
+                    offsets.append(f"{size} {framed_length(record.data)}\n")  # offset and framed length
                 count += 1
-                size += framed_length(record)
+                size += framed_length(record.data)
                 if count % TRIM_EVERY == 0:
                     release_free_memory()  # keeps peak memory flat over long runs
         index_path = _write_index(temp_path, offsets) if s.index else None
         self._converted.inc(count)
         self._bytes.inc(size)
         yield ShardResult(split, index, num_shards, temp_path, name, count, size, index_path,
-                          tuple(sorted(classes.items())))
+                          tuple(sorted(classes.items())), truncated)
 
     def _converter(self, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Callable:
         """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""

@@ -25,7 +25,7 @@ from typing import Callable, Dict, Mapping, Optional, Tuple, Union
 from transforms.elements import STAGE_DECODE, Failure, ImageRef
 from transforms.image.decode import sniff_format
 from transforms.image.spec import ImageSpec
-from transforms.runtime.work import build_record
+from transforms.runtime.work import BuiltRecord, build_record
 
 _LOG = logging.getLogger(__name__)
 _MAX_BROKEN_IN_A_ROW = 3
@@ -43,7 +43,7 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-Record = Union[bytes, Failure]
+Record = Union[BuiltRecord, Failure]
 
 
 class ConvertPool:

@@ -6,13 +6,20 @@ A module-level function over picklable arguments, so threads and worker processe
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Union
+from typing import Mapping, NamedTuple, Optional, Union
 
 from transforms.elements import STAGE_ENCODE, STAGE_READ, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
 from transforms.image.spec import ImageSpec, StageError
 from transforms.records.build import build_example
 from transforms.storage.read_bytes import read_bytes
+
+
+class BuiltRecord(NamedTuple):
+    """A serialized Example and what the manifest counts about it."""
+
+    data: bytes
+    truncated: bool = False  # its source ran short and what decoded was kept (allow_truncated)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,25 +42,25 @@ def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure
     except StageError as exc:
         return Failure.from_exception(ref.uri, exc.stage, exc.cause)
     return ConvertedImage(ref, result.encoded, result.format, result.height, result.width,
-                          result.channels, result.sha256, result.geometry)
+                          result.channels, result.sha256, result.geometry, result.truncated)
 
 
 def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
     return None if ref.label is None else labels.get(ref.label)
 
 
-def record_for(ref: ImageRef, settings: RecordSettings) -> Union[bytes, Failure]:
+def record_for(ref: ImageRef, settings: RecordSettings) -> Union[BuiltRecord, Failure]:
     """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
     return build_record(ref, settings.image, label_id(ref, settings.labels), settings.kinds)
 
 
 def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int],
-                 kinds: Mapping[str, str]) -> Union[bytes, Failure]:
+                 kinds: Mapping[str, str]) -> Union[BuiltRecord, Failure]:
     """Read, convert and serialize one image (everything a worker process does for it)."""
     converted = convert_ref(ref, spec)
     if isinstance(converted, Failure):
         return converted
     try:
-        return build_example(converted, label, kinds)
+        return BuiltRecord(build_example(converted, label, kinds), converted.truncated)
     except Exception as exc:  # noqa: BLE001
         return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)

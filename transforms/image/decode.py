@@ -125,7 +125,7 @@ def check_strips(image: Image.Image) -> None:
     tiles = getattr(image, "tile", None) or []
     if image.format != "TIFF" or not tiles:
         return
-    rows = set()
+    rows: set = set()
     for tile in tiles:
         _, top, _, bottom = tile[1]
         rows.update(range(max(0, top), min(image.height, bottom)))

@@ -13,6 +13,7 @@ setup(
         "apache-beam[gcp]>=2.60,<3",
         "pillow>=10.1",
         "simplejpeg>=1.7",
+        "pillow-heif>=0.18",
         "numpy>=1.24",
         "pyyaml>=6.0",
         "pydantic>=2.5",

@@ -349,3 +349,26 @@ def test_a_png_whose_pixels_do_not_decode_is_a_decode_failure():
     with pytest.raises(StageError) as error:
         convert(_png_with_corrupt_pixels(), ImageSpec())
     assert error.value.stage == "decode"
+
+
+@pytest.mark.parametrize("fmt, name, params", [
+    ("AVIF", "a.avif", {}), ("HEIF", "a.heic", {}), ("JPEG2000", "a.jp2", {}), ("TGA", "a.tga", {}),
+    ("ICO", "a.ico", {"sizes": [(16, 16), (48, 48)]}), ("QOI", "a.qoi", {}), ("SGI", "a.sgi", {}),
+    ("PCX", "a.pcx", {}), ("DDS", "a.dds", {}), ("BMP", "a.bmp", {}),
+])
+def test_formats_pillow_decodes_in_process_convert(fmt, name, params):
+    """Phones' HEIC (pillow-heif), AVIF, JPEG 2000 and the rest decode inside the process."""
+    source = imaging.photo((48, 48), 4)
+    data = imaging.encode(source, fmt, **params)
+    result = convert(data, ImageSpec(format="png"), name)
+    assert (result.width, result.height) == (48, 48)  # ICO: the largest of its sizes
+    decoded = np.asarray(Image.open(io.BytesIO(result.encoded)).convert("RGB"), np.int16)
+    assert np.abs(decoded - np.asarray(source, np.int16)).mean() < 12  # lossy formats too
+
+
+def test_tga_has_no_magic_so_only_its_name_makes_it_one():
+    data = imaging.encode(imaging.photo((20, 10)), "TGA")
+    assert convert(data, ImageSpec(format="png"), "x.tga").width == 20
+    with pytest.raises(StageError) as error:
+        convert(data, ImageSpec(format="png"), "x.jpg")
+    assert error.value.stage == "decode"  # (its first bytes happen to look like CUR's weak magic)

@@ -50,10 +50,11 @@ def _stage(stage: str) -> Iterator[None]:
         raise StageError(stage, exc) from exc
 
 
-def convert(data: bytes, spec: ImageSpec) -> EncodedImage:
-    """Convert one image's source bytes as `spec` asks, raising StageError on failure."""
+def convert(data: bytes, spec: ImageSpec, name: str = "") -> EncodedImage:
+    """Convert one image's source bytes as `spec` asks, raising StageError on failure.
+    `name` (the file's) matters only for formats without magic bytes (TGA)."""
     with _stage(STAGE_DECODE):
-        image = open_image(data, spec)
+        image = open_image(data, spec, name)
         if spec.format == "original":
             return _pass_through(data, image)
         stored = image.size

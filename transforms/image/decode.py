@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
@@ -18,31 +18,48 @@ from transforms.image.geometry import scaled_size, upright_size
 from transforms.image.spec import CorruptImage, EmptyFile, ImageSpec, PixelLimitExceeded, UnsupportedImageFormat
 
 Image.init()  # register every plugin, so the allowlist below names loaded decoders
+try:  # HEIC/HEIF, as phones write them: libheif, in-process, from the pillow-heif wheel
+    from pillow_heif import register_heif_opener
 
-# Pillow plugins that decode in-process and identify themselves from magic bytes
-# (JPEG covers MPO, the multi-picture JPEG of cameras: its first picture is read).
-ALLOWED_FORMATS: Tuple[str, ...] = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "PPM")
+    register_heif_opener()
+    _HEIF: Tuple[str, ...] = ("HEIF",)
+except ImportError:  # pragma: no cover - pillow-heif is a dependency; HEIC is then a decode failure
+    _HEIF = ()
+
+# Pillow plugins that decode in-process and identify themselves from magic bytes (JPEG
+# covers MPO, the multi-picture JPEG of cameras: its first picture is read; ICO and CUR
+# give their largest image, PSD its flattened composite). Never EPS (Ghostscript) or WMF.
+ALLOWED_FORMATS: Tuple[str, ...] = (
+    "JPEG", "PNG", "GIF", "BMP", "DIB", "WEBP", "TIFF", "PPM", "AVIF", *_HEIF, "JPEG2000",
+    "ICO", "CUR", "PSD", "QOI", "SGI", "PCX", "DDS",
+)
+# Formats with no magic bytes, tried only when the file's name says so.
+BY_NAME: Dict[str, Tuple[str, ...]] = {"TGA": (".tga", ".icb", ".vda", ".vst")}
 JPEG_FORMATS = ("JPEG", "MPO")
 ORIENTATIONS = range(1, 9)
 _EXIF_ORIENTATION = 0x0112
 
 
-def open_image(data: bytes, spec: ImageSpec) -> Image.Image:
-    """Identify the format from the bytes and check the pixel count; decodes no pixels."""
+def formats_for(name: str) -> Tuple[str, ...]:
+    """The allowlist, plus the formats without magic bytes that `name`'s extension names."""
+    lower = name.lower()
+    return ALLOWED_FORMATS + tuple(fmt for fmt, suffixes in BY_NAME.items() if lower.endswith(suffixes))
+
+
+def open_image(data: bytes, spec: ImageSpec, name: str = "") -> Image.Image:
+    """Identify the format from the bytes (and, for TGA, the name) and check the pixel
+    count; decodes no pixels."""
     if not data:
         raise EmptyFile("the file has no bytes")
     try:
-        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+        image = Image.open(io.BytesIO(data), formats=formats_for(name))
     except Image.DecompressionBombError as exc:  # Pillow's own guard, at twice its warning size
         raise PixelLimitExceeded(f"{exc} (image.max_pixels={spec.max_pixels})") from None
     except UnidentifiedImageError as exc:
         claimed = claimed_format(data)
         if claimed:
             raise CorruptImage(f"starts like a {claimed} file but its header cannot be read") from exc
-        raise UnsupportedImageFormat(
-            f"not an image in an allowed format ({', '.join(ALLOWED_FORMATS)}), "
-            f"first bytes {data[:8]!r}"
-        ) from exc
+        raise UnsupportedImageFormat(f"not an image in an allowed format, first bytes {data[:8]!r}") from exc
     width, height = image.size
     if width * height > spec.max_pixels:
         raise PixelLimitExceeded(

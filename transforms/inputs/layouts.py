@@ -11,8 +11,9 @@ from transforms.elements import ImageRef
 from transforms.inputs.errors import ListingError
 
 DEFAULT_EXTENSIONS = (
-    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff",
-    ".ppm", ".mpo",
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".dib", ".webp", ".tif", ".tiff",
+    ".ppm", ".pgm", ".pbm", ".pnm", ".mpo", ".avif", ".heic", ".heif", ".jp2", ".j2k", ".jpx", ".jpf",
+    ".tga", ".ico", ".cur", ".psd", ".qoi", ".sgi", ".rgb", ".bw", ".pcx", ".dds",
 )
 KNOWN_SPLIT_NAMES = frozenset({"train", "training", "validation", "val", "valid", "test", "eval", "dev"})
 

@@ -38,7 +38,7 @@ def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure
     except Exception as exc:  # noqa: BLE001 - a read error fails this input only
         return Failure.from_exception(ref.uri, STAGE_READ, exc)
     try:
-        result = convert(data, spec)
+        result = convert(data, spec, ref.uri)
     except StageError as exc:
         return Failure.from_exception(ref.uri, exc.stage, exc.cause)
     return ConvertedImage(ref, result.encoded, result.format, result.height, result.width,

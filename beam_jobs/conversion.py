@@ -113,7 +113,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         return dry_run(cfg, runner, job_file, say)
     runner.check(cfg)
     use_emulator_anonymously()
-    plan = resolve_input(cfg.input)
+    plan = resolve_input(cfg.input, cfg.output.path)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     check_output(cfg.output.path, overwrite)
     processes = convert_processes(cfg, runner)

@@ -1,12 +1,13 @@
 """Resolving `input.*` before the pipeline is built: what kind of input, which layout, and why."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional, Tuple
 
 from beam_jobs.config import InputConfig
 from beam_jobs.errors import ConfigError
+from transforms.inputs.errors import ListingError
 from transforms.inputs.layouts import detect_layout, has_image_extension
-from transforms.inputs.listing_files import is_listing_file
+from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
 from transforms.pipeline.list_images import InputPlan
 from transforms.storage import files
@@ -38,27 +39,71 @@ def _without_listing(cfg: InputConfig) -> Optional[InputPlan]:
     return None
 
 
-def resolve_input(cfg: InputConfig) -> InputPlan:
-    """Pick folder, glob or listing and the layout; raise ConfigError naming the key."""
+def resolve_input(cfg: InputConfig, output_path: str = "") -> InputPlan:
+    """Pick folder, glob or listing and the layout; raise ConfigError naming the key.
+
+    Everything found wrong here stops the job before the output is touched: a missing
+    input, a listing with no rows or no `path` column, a folder with no images, a layout
+    the folder contradicts. The output folder, if it lies inside the input, is never input.
+    """
     plan = _without_listing(cfg)
     if plan is not None:
-        if plan.kind == "listing" and not files.exists(plan.pattern):
-            raise ConfigError("input.path", f"listing file {plan.pattern} does not exist")
+        if plan.kind == "listing":
+            check_listing(plan.pattern)
         return plan
     root = cfg.path.rstrip("/")
     if not is_remote(root) and not files.exists(root):
         raise ConfigError("input.path", f"{root} does not exist")
-    pattern = f"{root}/**"
-    found = files.list_files(pattern, limit=PROBE_FILES * 4)
-    sample = [relative_to(root, path) for path in found if has_image_extension(path, cfg.extensions)]
+    exclude = (output_path,) if output_path.startswith(root + "/") else ()
+    sample = probe_images(root, cfg.extensions, exclude)
     if not sample:
         raise ConfigError("input.path", f"no image files under {root} "
                                         f"(looked for {', '.join(cfg.extensions) or 'any file'})")
     splits_seen = tuple(sorted({p.split("/", 1)[0] for p in sample if p.count("/") >= 2}))
-    if cfg.layout != "auto":
-        return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout", splits_seen)
-    layout, reason = detect_layout(sample[:PROBE_FILES])
-    return InputPlan("folder", pattern, root, layout, cfg.extensions, reason, splits_seen)
+    pattern = f"{root}/**"
+    if cfg.layout == "auto":
+        layout, reason = detect_layout(sample)
+        return InputPlan("folder", pattern, root, layout, cfg.extensions, reason, splits_seen, exclude)
+    check_layout(cfg.layout, sample)
+    return InputPlan("folder", pattern, root, cfg.layout, cfg.extensions, "set in input.layout", splits_seen,
+                     exclude)
+
+
+def probe_images(root: str, extensions: Tuple[str, ...], exclude: Tuple[str, ...]) -> List[str]:
+    """Up to PROBE_FILES image paths below `root` (relative), however many other files
+    come first: the folder is streamed, not cut at a count of files."""
+    found: List[str] = []
+    paths = (p for p, problem in files.walk(root, exclude) if not problem) if not is_remote(root) \
+        else (p for p in files.iter_remote(root) if not any(p.startswith(e + "/") for e in exclude))
+    for path in paths:
+        relative = relative_to(root, path)
+        if has_image_extension(path, extensions) and not any(part.startswith(".") for part in relative.split("/")):
+            found.append(relative)
+            if len(found) >= PROBE_FILES:
+                break
+    return found
+
+
+def check_layout(layout: str, sample: List[str]) -> None:
+    """A layout set in the config that the folder contradicts is one line, not a job of failures."""
+    depth = {"class_folders": 2, "split_class_folders": 3}.get(layout, 1)
+    shallow = [p for p in sample if p.count("/") + 1 < depth]
+    if shallow:
+        raise ConfigError("input.layout", f"{layout} needs files at least {depth - 1} folder(s) deep, but "
+                                          f"{shallow[0]} is not ({len(shallow)} of the {len(sample)} files probed)")
+
+
+def check_listing(uri: str) -> None:
+    """The listing exists, is text, has a `path` column (CSV) and at least one entry."""
+    if not files.exists(uri):
+        raise ConfigError("input.path", f"listing file {uri} does not exist")
+    suffix = "." + uri.rsplit(".", 1)[-1].lower()
+    with files.open_read(uri) as raw:
+        for number, row in listing_rows(text_lines(raw), suffix):
+            if isinstance(row, ListingError) and ("'path' column" in str(row) or "not UTF-8" in str(row)):
+                raise ConfigError("input.path", f"{uri} line {number}: {row}")
+            return  # a first entry (even a bad one: it becomes a failure line)
+    raise ConfigError("input.path", f"listing {uri} has no entries")
 
 
 def offline_input_plan(cfg: InputConfig) -> InputPlan:

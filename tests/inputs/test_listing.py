@@ -9,7 +9,7 @@ from transforms.inputs import errors, layouts, listing_files, paths, splits
 
 
 def rows(text, suffix):
-    return list(listing_files.listing_rows(text.splitlines(keepends=True), suffix))
+    return list(listing_files.listing_rows(listing_files.text_lines(text.encode().splitlines(keepends=True)), suffix))
 
 
 def test_txt_listing_skips_blanks_and_comments():

@@ -7,7 +7,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.support import imaging
 from transforms.dataset.names import FAILURES as FAILURES_FILE
-from transforms.dataset.sharding import bucket_of, ref_order
+from transforms.dataset.sharding import ref_order
 from transforms.elements import Failure, ImageRef
 from transforms.image.spec import ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
@@ -59,21 +59,13 @@ def test_gather_facts_in_one_pass(pipeline):
         facts = (p | "Refs" >> beam.Create(refs), p | "Failures" >> beam.Create(failures)) | GatherFacts(5)
         assert_that(facts, equal_to([DatasetFacts(
             labels={"cat": 0, "dog": 1}, kinds={"n": "float"}, num_listed=len(refs) + 1,
-            bucket_counts=_bucket_counts(refs), sample=tuple(sorted(refs, key=ref_order)[:5]))]))
+            sample=tuple(sorted(refs, key=ref_order)[:5]))]))
 
 
 def test_gather_facts_of_nothing(pipeline):
     with pipeline as p:
         facts = (p | "Refs" >> beam.Create([]), p | "Failures" >> beam.Create([])) | GatherFacts()
-        assert_that(facts, equal_to([DatasetFacts({}, {}, 0, {}, ())]))
-
-
-def _bucket_counts(refs):
-    counts = {}
-    for ref in refs:
-        key = (ref.split, bucket_of(ref.key))
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+        assert_that(facts, equal_to([DatasetFacts({}, {}, 0, ())]))
 
 
 def test_facts_merge_any_number_of_accumulators_to_the_same_result():
@@ -93,8 +85,7 @@ def test_facts_merge_any_number_of_accumulators_to_the_same_result():
     merged = fn.merge_accumulators([fn.merge_accumulators(parts[:2]), fn.merge_accumulators(parts[2:])])
     one, many = fn.extract_output(whole), fn.extract_output(merged)
     assert many.num_listed == one.num_listed + 1 == 301
-    assert (many.labels, many.kinds, many.bucket_counts, many.sample) == (
-        one.labels, one.kinds, one.bucket_counts, one.sample)
+    assert (many.labels, many.kinds, many.sample) == (one.labels, one.kinds, one.sample)
     assert one.labels == {"cat": 0, "dog": 1} and one.kinds == {"n": "float"} and len(one.sample) == 7
 
 
@@ -113,7 +104,7 @@ def test_counters_are_counted_and_read_back(tmp_path, pipeline):
 
 
 def _facts(p, refs=(), labels=None, listed=0):
-    return p | "Facts" >> beam.Create([DatasetFacts(labels or {}, {}, listed, _bucket_counts(refs), ())])
+    return p | "Facts" >> beam.Create([DatasetFacts(labels or {}, {}, listed, ())])
 
 
 def test_write_shards_converts_writes_and_reports_failures(tmp_path, pipeline):

@@ -1,21 +1,19 @@
 """GatherFacts: everything the job must know about the whole input, in one pass.
 
-Label ids, the kinds of the listing's extra fields, how many inputs were listed, how
-many keys fall in each (split, hash bucket) (to rank records into shards) and a fixed
-sample of refs (to size `output.shards: auto`) all come from one CombineGlobally:
+Label ids, the kinds of the listing's extra fields, how many inputs were listed and a
+fixed sample of refs (to size `output.shards: auto`) all come from one CombineGlobally:
 each worker pre-combines its own refs and only these small accumulators travel.
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import heapq
-from typing import Counter, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 import apache_beam as beam
 
 from transforms.dataset.labels import label_map
-from transforms.dataset.sharding import bucket_of, ref_order
+from transforms.dataset.sharding import ref_order
 from transforms.elements import Failure, ImageRef
 from transforms.records.features import extra_kinds, merge_kinds
 
@@ -29,7 +27,6 @@ class DatasetFacts:
     labels: Mapping[str, int]  # class name -> label id
     kinds: Mapping[str, str]  # extra field -> feature kind, the same in every record
     num_listed: int  # refs plus inputs that failed to list
-    bucket_counts: Mapping[Tuple[str, int], int]  # (split, bucket) -> refs
     sample: Tuple[ImageRef, ...]  # the SAMPLE_SIZE refs first in hash order
 
 
@@ -38,7 +35,6 @@ class _Accumulator:
     labels: Set[str] = dataclasses.field(default_factory=set)
     kinds: Dict[str, str] = dataclasses.field(default_factory=dict)
     num_listed: int = 0
-    buckets: Counter = dataclasses.field(default_factory=collections.Counter)
     sample: List[ImageRef] = dataclasses.field(default_factory=list)
 
 
@@ -59,7 +55,6 @@ class _FactsFn(beam.CombineFn):
             acc.labels.add(element.label)
         if element.extra:
             acc.kinds = merge_kinds(acc.kinds, extra_kinds(element.extra))
-        acc.buckets[(element.split, bucket_of(element.key))] += 1
         if self._sample_size:
             acc.sample.append(element)
             if len(acc.sample) >= 4 * self._sample_size:
@@ -72,13 +67,12 @@ class _FactsFn(beam.CombineFn):
             out.labels |= acc.labels
             out.kinds = merge_kinds(out.kinds, acc.kinds)
             out.num_listed += acc.num_listed
-            out.buckets.update(acc.buckets)
             out.sample = self._smallest(out.sample + acc.sample)
         return out
 
     def extract_output(self, acc: _Accumulator) -> DatasetFacts:
         return DatasetFacts(label_map(acc.labels), dict(sorted(acc.kinds.items())), acc.num_listed,
-                            dict(acc.buckets), tuple(self._smallest(acc.sample)))
+                            tuple(self._smallest(acc.sample)))
 
     def _smallest(self, refs: List[ImageRef]) -> List[ImageRef]:
         return heapq.nsmallest(self._sample_size, refs, key=ref_order)

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-import io
-from typing import Iterable, Iterator, Optional, Tuple
+from typing import Iterable, Iterator, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.fileio import MatchFiles
-from apache_beam.io.filesystem import FileMetadata
 
 from transforms.elements import STAGE_LIST, Failure
 from transforms.inputs.errors import ListingError
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
-from transforms.inputs.listing_files import listing_rows, ref_from_row
-from transforms.inputs.paths import dirname, relative_to
+from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
+from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import assign_split
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.storage import files
@@ -34,10 +32,33 @@ class InputPlan:
     extensions: Tuple[str, ...]
     reason: str = ""
     splits_seen: Tuple[str, ...] = ()  # split folders the layout probe found
+    exclude: Tuple[str, ...] = ()  # never inputs: the output folder when it lies inside the input
+
+
+class _WalkFolderFn(beam.DoFn):
+    """A local folder -> the path of every file below it (transforms.storage.files.walk:
+    symlinked folders followed, hidden ones skipped), and a Failure per unreadable folder."""
+
+    def __init__(self, exclude: Tuple[str, ...]) -> None:
+        self._exclude = exclude
+
+    def process(self, root: str) -> Iterator:
+        for path, problem in files.walk(root, self._exclude):
+            if problem:
+                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(path, STAGE_LIST, "UnreadableFolder", problem))
+            else:
+                yield path
+
+
+def _visible(path: str, plan: InputPlan) -> bool:
+    """Not below a hidden folder of the input, nor below an excluded one (bucket listings)."""
+    relative = path[len(plan.root.rstrip("/")) + 1:]
+    return not any(part.startswith(".") for part in relative.split("/")[:-1]) and not any(
+        path.startswith(e.rstrip("/") + "/") for e in plan.exclude)
 
 
 class _FolderRefFn(beam.DoFn):
-    """FileMetadata -> ImageRef (labelled by the layout) or Failure; other files are skipped."""
+    """A path -> ImageRef (labelled by the layout) or Failure; other files are skipped."""
 
     def __init__(self, plan: InputPlan, fractions: Tuple[Tuple[str, float], ...]) -> None:
         self._plan = plan
@@ -45,8 +66,7 @@ class _FolderRefFn(beam.DoFn):
         self._listed = counter("images_listed")
         self._skipped = counter("files_skipped")
 
-    def process(self, meta: FileMetadata) -> Iterator:
-        uri = meta.path
+    def process(self, uri: str) -> Iterator:
         if not has_image_extension(uri, self._plan.extensions):
             self._skipped.inc()
             return
@@ -70,17 +90,13 @@ class _ListingRefFn(beam.DoFn):
         self._listed = counter("images_listed")
 
     def process(self, uri: str) -> Iterator:
-        with files.open_read(uri) as raw:
-            lines = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            try:
-                yield from self._rows(uri, lines)
-            except UnicodeDecodeError as exc:
-                raise ListingError(f"listing {uri} is not UTF-8 text ({exc.reason})") from None
-
-    def _rows(self, uri: str, lines: Iterable[str]) -> Iterator:
         suffix = "." + uri.rsplit(".", 1)[-1].lower()
         base = dirname(uri)
-        for number, row in listing_rows(lines, suffix):
+        with files.open_read(uri) as raw:
+            yield from self._rows(uri, base, listing_rows(text_lines(raw), suffix))
+
+    def _rows(self, uri: str, base: str, rows: Iterable) -> Iterator:
+        for number, row in rows:
             self._listed.inc()
             where = f"{uri}:{number}"
             if isinstance(row, ListingError):
@@ -101,6 +117,13 @@ def _has_split(row) -> bool:
     return row.get("split") not in (None, "")
 
 
+class Listed(NamedTuple):
+    """What ListImages gives: the refs, and the inputs that could not be listed."""
+
+    refs: beam.PCollection
+    failures: beam.PCollection
+
+
 class ListImages(beam.PTransform):
     """Lists the input images as ImageRefs; the `failures` output holds what cannot be listed."""
 
@@ -110,17 +133,31 @@ class ListImages(beam.PTransform):
         self._plan = plan
         self._fractions = fractions
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, pbegin: beam.pvalue.PBegin) -> Listed:
         plan = self._plan
         if plan.kind == "listing":
-            return (
+            read = (
                 pbegin
                 | "ListingUri" >> beam.Create([plan.pattern])
                 | "ReadListing" >> beam.ParDo(_ListingRefFn(self._fractions)).with_outputs(FAILURES, main="refs")
             )
-        return (
-            pbegin
-            | "MatchFiles" >> MatchFiles(plan.pattern)
-            # -> FileMetadata(path, size_in_bytes)
-            | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._fractions)).with_outputs(FAILURES, main="refs")
-        )
+            return Listed(read.refs, read.failures)
+        if plan.kind == "folder" and not is_remote(plan.root):
+            walked = (
+                pbegin
+                | "FolderRoot" >> beam.Create([plan.root])
+                | "WalkFolder" >> beam.ParDo(_WalkFolderFn(plan.exclude)).with_outputs(FAILURES, main="paths")
+            )
+            paths, unreadable = walked.paths, walked.failures
+        else:
+            paths = (
+                pbegin
+                | "MatchFiles" >> MatchFiles(plan.pattern)
+                | "Paths" >> beam.FlatMap(lambda meta: [meta.path] if _visible(meta.path, plan) else [])
+            )
+            unreadable = pbegin | "NoFolderFailures" >> beam.Create([])
+        # -> path
+        refs = paths | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._fractions)).with_outputs(
+            FAILURES, main="refs")
+        failures = (unreadable, refs.failures) | "ListFailures" >> beam.Flatten()
+        return Listed(refs.refs, failures)

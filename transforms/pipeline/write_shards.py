@@ -72,25 +72,38 @@ def mean_record_bytes(sample: Iterable[ImageRef], image: ImageSpec) -> Optional[
     return sum(sizes) / len(sizes) if sizes else None
 
 
-class _AssignShardsFn(beam.DoFn):
-    """((split, bucket), refs) -> ((split, shard, num_shards), ref), duplicates to failures."""
+class _OneRefPerKeyFn(beam.DoFn):
+    """(bucket, refs) -> ((split, bucket), refs in shard order), one ref per key: a key
+    listed more than once (in one split or several) keeps its first ref in `ref_order`
+    (by label, then split); the others are `list` failures naming the one kept."""
 
     def __init__(self) -> None:
         self._duplicates = counter("images_failed_list")
 
-    def process(self, element: Tuple[Tuple[str, int], Iterable[ImageRef]],
-                plans: Mapping[str, SplitPlan]) -> Iterator:
-        (split, bucket), refs = element
-        plan = plans[split]
-        previous: Optional[str] = None
-        for index, ref in enumerate(sorted(refs, key=ref_order)):
-            if ref.key == previous:
+    def process(self, element: Tuple[int, Iterable[ImageRef]]) -> Iterator:
+        bucket, refs = element
+        per_split: Dict[str, List[ImageRef]] = {}
+        kept: Optional[ImageRef] = None
+        for ref in sorted(refs, key=ref_order):
+            if kept is not None and ref.key == kept.key:
                 self._duplicates.inc()
                 yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(
-                    ref.uri, STAGE_LIST, "DuplicateKey", f"{ref.key!r} is listed more than once"))
+                    ref.uri, STAGE_LIST, "DuplicateKey",
+                    f"{ref.key!r} is listed more than once; kept the one in split {kept.split!r}"
+                    + (f" labelled {kept.label!r}" if kept.label is not None else "")))
                 continue
-            previous = ref.key
-            yield (split, plan.shard_of(bucket, index), plan.num_shards), ref
+            kept = ref
+            per_split.setdefault(ref.split, []).append(ref)
+        for split, unique in per_split.items():
+            yield (split, bucket), unique
+
+
+def _assign(element: Tuple[Tuple[str, int], List[ImageRef]], plans: Mapping[str, SplitPlan]) -> Iterator:
+    """((split, bucket), refs) -> ((split, shard, num_shards), ref) by each ref's rank."""
+    (split, bucket), refs = element
+    plan = plans[split]
+    for index, ref in enumerate(refs):
+        yield (split, plan.shard_of(bucket, index), plan.num_shards), ref
 
 
 class _WriteShardFn(beam.DoFn):
@@ -168,20 +181,26 @@ def _write_index(temp_path: str, offsets: List[str]) -> str:
     return path
 
 
-def _key_by_bucket(ref: ImageRef) -> Tuple[Tuple[str, int], ImageRef]:
-    return (ref.split, bucket_of(ref.key)), ref
+def _key_by_bucket(ref: ImageRef) -> Tuple[int, ImageRef]:
+    return bucket_of(ref.key), ref
 
 
-def _plan(facts: DatasetFacts, settings: ShardSettings) -> Dict[str, SplitPlan]:
-    """Shard counts and ranks per split; `shards: auto` sizes them from the facts' sample."""
+def _count(element: Tuple[Tuple[str, int], List[ImageRef]]) -> Tuple[Tuple[str, int], int]:
+    return element[0], len(element[1])
+
+
+def _plan(counts: Mapping[Tuple[str, int], int], settings: ShardSettings,
+          facts: DatasetFacts) -> Dict[str, SplitPlan]:
+    """Shard counts and ranks per split from the unique refs per (split, bucket);
+    `shards: auto` sizes them from the facts' sample."""
     record_bytes = None if settings.shards is not None else mean_record_bytes(facts.sample, settings.image)
-    return plan_shards(facts.bucket_counts, settings.shards, record_bytes, settings.target_bytes)
+    return plan_shards(counts, settings.shards, record_bytes, settings.target_bytes)
 
 
 class WriteShards(beam.PTransform):
     """ImageRefs -> ShardResults (main) and Failures (`failures`).
 
-    `facts` is the singleton DatasetFacts of the whole input (labels, kinds, bucket counts).
+    `facts` is the singleton DatasetFacts of the whole input (labels, kinds, the sample).
     """
 
     def __init__(self, settings: ShardSettings, facts: beam.PCollection) -> None:
@@ -192,22 +211,28 @@ class WriteShards(beam.PTransform):
     def expand(self, refs: beam.PCollection) -> Tuple[beam.PCollection, beam.PCollection]:
         s = self._settings
         facts = beam.pvalue.AsSingleton(self._facts)
-        plans = self._facts | "PlanShards" >> beam.Map(_plan, s)
-        # -> {split: SplitPlan}
-        assigned = (
+        unique = (
             refs
             | "KeyByBucket" >> beam.Map(_key_by_bucket)
-            # -> ((split, bucket), ImageRef)
+            # -> (bucket, ImageRef)
             | "GroupBuckets" >> beam.GroupByKey()
-            | "AssignShards" >> beam.ParDo(_AssignShardsFn(), beam.pvalue.AsSingleton(plans))
-            .with_outputs(FAILURES, main="assigned")
+            | "OneRefPerKey" >> beam.ParDo(_OneRefPerKeyFn()).with_outputs(FAILURES, main="unique")
         )
-        # -> ((split, shard, num_shards), ImageRef)
+        # -> ((split, bucket), [ImageRef] in shard order)
+        plans = (
+            unique.unique
+            | "CountBuckets" >> beam.Map(_count)
+            | "AllCounts" >> beam.combiners.ToDict()
+            | "PlanShards" >> beam.Map(_plan, s, facts)
+        )
+        # -> {split: SplitPlan}
         written = (
-            assigned.assigned
+            unique.unique
+            | "AssignShards" >> beam.FlatMap(_assign, beam.pvalue.AsSingleton(plans))
+            # -> ((split, shard, num_shards), ImageRef)
             | "GroupShards" >> beam.GroupByKey()
             | "ConvertAndWrite" >> beam.ParDo(_WriteShardFn(s), facts).with_outputs(FAILURES, main="shards")
         )
         # -> ShardResult
-        failures = (assigned.failures, written.failures) | "ShardFailures" >> beam.Flatten()
+        failures = (unique.failures, written.failures) | "ShardFailures" >> beam.Flatten()
         return written.shards, failures

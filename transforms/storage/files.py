@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import BinaryIO, List, Sequence
+from typing import BinaryIO, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from transforms.inputs.paths import is_remote
 from transforms.storage.gcs import use_emulator_anonymously
@@ -88,3 +88,60 @@ def remove_tree(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
         return
     delete(list_files(f"{path.rstrip('/')}/**"))
+
+
+def walk(root: str, exclude: Sequence[str] = ()) -> Iterator[Tuple[str, Optional[str]]]:
+    """(path, None) for every file below the local folder `root`, in name order, and
+    (folder, why) for a folder that cannot be read. Symlinked folders are followed (a link
+    back to a folder being walked is a loop and is not); hidden files and folders (a name
+    starting with ".") are skipped, and so is anything below `exclude`. A dangling link is
+    yielded like a file: reading it then fails, so it is never lost silently."""
+    skip = {os.path.abspath(p) for p in exclude}
+
+    def visit(folder: str, ancestors: FrozenSet[Tuple[int, int]]) -> Iterator[Tuple[str, Optional[str]]]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            yield folder, f"cannot list folder: {exc.strerror}"
+            return
+        for entry in entries:
+            if entry.name.startswith(".") or os.path.abspath(entry.path) in skip:
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                yield entry.path, None
+                continue
+            info = entry.stat(follow_symlinks=True)
+            identity = (info.st_dev, info.st_ino)
+            if identity not in ancestors:
+                yield from visit(entry.path, ancestors | {identity})
+
+    top = os.stat(root)
+    yield from visit(root.rstrip("/") or "/", frozenset({(top.st_dev, top.st_ino)}))
+
+
+def iter_remote(root: str) -> Iterator[str]:
+    """Every object below the bucket folder `root`, streamed page by page (gs:// through
+    google-cloud-storage; other schemes through Beam's FileSystems, listed at once)."""
+    use_emulator_anonymously()
+    prefix = root.rstrip("/") + "/"
+    if root.startswith("gs://"):
+        bucket, _, path = prefix[len("gs://"):].partition("/")
+        for blob in _gcs_client().list_blobs(bucket, prefix=path):
+            yield f"gs://{bucket}/{blob.name}"
+        return
+    yield from list_files(prefix + "**")
+
+
+def _gcs_client():
+    """A client as Beam's would be: anonymous with an emulator, else the default credentials."""
+    from google.cloud import storage
+
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(credentials=AnonymousCredentials(), project="emulator")
+    return storage.Client()

@@ -38,7 +38,8 @@ def make_config(input_path: Optional[str] = None, output_path: Optional[str] = N
 
 def convert(input_path: Optional[str] = None, output_path: Optional[str] = None, *,
             config: Optional[str] = None, sets: Sequence[str] = (), overwrite: bool = False,
-            say: Optional[Callable[[str], None]] = None, **overrides: Any) -> Optional[Manifest]:
+            say: Optional[Callable[[str], None]] = None, force_unlock: bool = False,
+            **overrides: Any) -> Optional[Manifest]:
     """Convert images to a dataset and return its Manifest (None for a Dataflow template).
 
     Raises a `UserError` (ConfigError, DatasetError) with one line per problem; per-image
@@ -47,4 +48,4 @@ def convert(input_path: Optional[str] = None, output_path: Optional[str] = None,
     from beam_jobs.conversion import run_convert
 
     cfg = make_config(input_path, output_path, config=config, sets=sets, **overrides)
-    return run_convert(cfg, overwrite=overwrite, say=say or (lambda line: None))
+    return run_convert(cfg, overwrite=overwrite, say=say or (lambda line: None), force_unlock=force_unlock)

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 from typing import List, Optional, Tuple
 
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="override a config key, e.g. --set output.shards=8 (repeatable)")
     convert.add_argument("--overwrite", action="store_true",
                          help="allow writing into a non-empty output path, replacing its dataset")
+    convert.add_argument("--force-unlock", action="store_true",
+                         help="take the output's lock even if another run (on another host) seems to hold it")
     convert.add_argument("--dry-run", action="store_true",
                          help="build the job offline without running it (needs --job-file)")
     convert.add_argument("--job-file", metavar="PATH", help="with --dry-run: where to write the job JSON")
@@ -98,7 +101,8 @@ def convert_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         run_convert(cfg, say=_say, job_file=args.job_file)
         return EXIT_OK
-    manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say)
+    manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say,
+                       force_unlock=args.force_unlock)
     if manifest is None:
         return EXIT_OK
     for line in summary_lines(manifest, cfg.output.path):
@@ -126,9 +130,18 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM stops the run as Ctrl-C does (finished shards kept), with exit status 143."""
+    interrupt = KeyboardInterrupt()
+    interrupt.exit_code = 128 + signum  # type: ignore[attr-defined]
+    raise interrupt
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `image2tfrecord inspect ... | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     limit_malloc_arenas()  # before any thread starts (see transforms/native_memory.py)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
@@ -141,9 +154,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback unless --debug
         _debug(args)
         message = " ".join(str(exc).split())

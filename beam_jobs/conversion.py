@@ -1,20 +1,22 @@
 """The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import uuid
 from importlib import metadata
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 import apache_beam as beam
 
 from beam_jobs.config import JobConfig, config_as_dict
-from beam_jobs.errors import ConfigError
+from beam_jobs.errors import ConfigError, UserError
 from beam_jobs.inputs import offline_input_plan, resolve_input
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset.manifest import Manifest
-from transforms.dataset.names import TEMP_PREFIX
+from transforms.dataset.names import HIDDEN_PREFIX, TEMP_PREFIX
 from transforms.inputs.paths import is_remote
 from transforms.pipeline.beam_sink import WriteWithBeamSink
 from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
@@ -23,7 +25,7 @@ from transforms.pipeline.list_images import InputPlan, ListImages
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
 from transforms.readback.image_records import load_manifest
 from transforms.runtime.pool import local_processes, shared_pool
-from transforms.storage import files
+from transforms.storage import files, lock, shard_markers, transaction
 from transforms.storage.gcs import use_emulator_anonymously
 
 
@@ -61,7 +63,7 @@ def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSet
 
 
 def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: InputPlan,
-                   temp_dir: str) -> beam.PCollection:
+                   temp_dir: str, run_id: str = "") -> beam.PCollection:
     """Wire the job; it reads as its table of contents."""
     listed = p | "ListImages" >> ListImages(plan, cfg.split_fractions)
     refs = listed.refs
@@ -75,7 +77,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
     failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error, error_type)
-    settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions())
+    settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id)
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
 
@@ -90,21 +92,44 @@ def write_shards(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: s
     return WriteShards(settings, facts)
 
 
-def check_output(path: str, overwrite: bool) -> None:
-    """Refuse a non-empty output unless --overwrite; nothing is deleted here."""
-    if not is_remote(path) and os.path.exists(path) and not os.path.isdir(path):
-        raise ConfigError("output.path", f"{path} is a file, not a folder")
-    found = files.list_files(f"{path}/**", limit=1)
-    if found and not overwrite:
-        raise ConfigError("output.path", f"{path} is not empty (holds {found[0]}); "
+# What does not change the bytes written, and so does not change a run's fingerprint.
+_NOT_IN_FINGERPRINT = ("parallelism", "runner", "dataflow", "portable", "pipeline_options", "errors")
+
+
+def fingerprint(cfg: JobConfig) -> str:
+    """Names the temp area: two runs share one (and resume each other) only if they would
+    write the same bytes: same input, same config, same code and codecs."""
+    config = {k: v for k, v in config_as_dict(cfg).items() if k not in _NOT_IN_FINGERPRINT}
+    config["output"] = {k: v for k, v in config["output"].items() if k != "path"}
+    text = json.dumps([config, versions()], sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def check_output(path: str, overwrite: bool, area: str) -> None:
+    """Refuse an output that holds anything but this run's own resumable state, unless
+    --overwrite; with it, temp areas of other configs are removed (they cannot be resumed).
+    The dataset there is replaced only by the commit, at the end."""
+    entries = files.list_top(path)
+    others = [e for e in entries if not e.startswith(HIDDEN_PREFIX)]
+    foreign = [e for e in entries if e.startswith(TEMP_PREFIX) and e != area]
+    if others and not overwrite:
+        raise ConfigError("output.path", f"{path} is not empty (holds {path}/{others[0]}); "
                                          "pass --overwrite to replace its dataset")
+    if foreign and not overwrite:
+        raise ConfigError("output.path", f"{path} holds an interrupted conversion with another input or config "
+                                         f"({foreign[0]}): rerun that command to resume it, or pass --overwrite "
+                                         "to start over")
+    for name in foreign:
+        files.remove_tree(f"{path}/{name}")
 
 
 def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], None] = print,
-                job_file: Optional[str] = None) -> Optional[Manifest]:
+                job_file: Optional[str] = None, force_unlock: bool = False) -> Optional[Manifest]:
     """Run the conversion to the end and return the manifest.
 
     With `job_file`, build the job offline (Dataflow), write it there and return None.
+    The output is locked for the run; shards finished by an interrupted run of the same
+    input and config are reused; the dataset is committed at the end as a transaction.
     """
     runner = runner_for(cfg)
     if job_file:
@@ -115,18 +140,55 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     use_emulator_anonymously()
     plan = resolve_input(cfg.input, cfg.output.path)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
-    check_output(cfg.output.path, overwrite)
+    out = cfg.output.path
+    if not is_remote(out) and os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError("output.path", f"{out} is a file, not a folder")
+    run_id = uuid.uuid4().hex[:12]
+    try:
+        lock.acquire(out, run_id, force=force_unlock)
+    except OSError as exc:  # read-only, no permission, disk full: before any conversion
+        raise ConfigError("output.path", f"cannot write to {out}: {exc.strerror or exc}") from None
+    try:
+        transaction.roll_forward(out)  # a commit an earlier run began and did not finish
+        area = TEMP_PREFIX + fingerprint(cfg)
+        check_output(out, overwrite, area)
+        temp_dir = f"{out}/{area}"
+        reused = shard_markers.count_finished(temp_dir)
+        if reused:
+            say(f"resuming: {reused} shards finished by an interrupted run of the same input and config are kept")
+        return _run(cfg, runner, plan, temp_dir, run_id, say)
+    except KeyboardInterrupt as exc:
+        done = shard_markers.count_finished(f"{out}/{TEMP_PREFIX}{fingerprint(cfg)}")
+        raise Interrupted(f"interrupted: {done} shards finished and kept; rerun the same command to resume",
+                          getattr(exc, "exit_code", 130)) from None
+    finally:
+        lock.release(out)
+
+
+def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_id: str,
+         say: Callable[[str], None]) -> Optional[Manifest]:
     processes = convert_processes(cfg, runner)
     if not runner.distributed and processes:
         shared_pool(processes).warm_up()  # starts while the input is listed
     options = runner.options(cfg)
     pipeline = new_pipeline(runner, options)
-    build_pipeline(pipeline, cfg, runner, plan, _temp_dir(cfg))
+    build_pipeline(pipeline, cfg, runner, plan, temp_dir, run_id)
     result = pipeline.run()
     if not runner.started(result, options, say):
         return None
     result.wait_until_finish()
     return load_manifest(cfg.output.path)
+
+
+class Interrupted(UserError):
+    """Ctrl-C or SIGTERM: the finished shards stay for a rerun to resume from."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def lines(self) -> List[str]:
+        return [str(self)]
 
 
 def new_pipeline(runner: JobRunner, options) -> beam.Pipeline:
@@ -138,17 +200,13 @@ def new_pipeline(runner: JobRunner, options) -> beam.Pipeline:
         raise ConfigError(problems=[("pipeline_options", line) for line in lines]) from None
 
 
-def _temp_dir(cfg: JobConfig) -> str:
-    return f"{cfg.output.path}/{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
-
-
 def dry_run(cfg: JobConfig, runner: JobRunner, job_file: str, say: Callable[[str], None]) -> None:
     """Build the job without contacting any service (nothing is listed, staged or submitted)."""
     plan = offline_input_plan(cfg.input)
     say(f"dry run: input {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     options = runner.options(cfg, dry_run=True)
     pipeline = new_pipeline(runner, options)
-    build_pipeline(pipeline, cfg, runner, plan, _temp_dir(cfg))
+    build_pipeline(pipeline, cfg, runner, plan, f"{cfg.output.path}/{TEMP_PREFIX}{fingerprint(cfg)}")
     result = pipeline.run()
     write_job_file(job_file, job_document(pipeline, result, options))
     say(f"wrote the {cfg.runner} job to {job_file}")

@@ -61,6 +61,7 @@ class Manifest:
     config: Mapping[str, Any]
     versions: Mapping[str, str]
     num_truncated: int = 0  # records kept from sources that ran short (image.allow_truncated)
+    run_id: str = ""  # the run that committed this dataset
     format_version: int = MANIFEST_VERSION
 
     @property
@@ -91,6 +92,7 @@ class Manifest:
             "features": dict(self.features),
             "config": dict(self.config),
             "versions": dict(self.versions),
+            "run_id": self.run_id,
         }
 
     def dumps(self) -> str:
@@ -120,6 +122,7 @@ def parse_manifest(text: str, where: str) -> Manifest:
             num_listed=int(raw["num_listed"]), failures_by_reason=dict(raw.get("failures_by_reason", {})),
             labels=tuple(raw.get("labels", ())), features=dict(raw["features"]),
             config=dict(raw.get("config", {})), versions=dict(raw.get("versions", {})),
-            num_truncated=int(raw.get("num_truncated", 0)), format_version=version)
+            num_truncated=int(raw.get("num_truncated", 0)), run_id=str(raw.get("run_id", "")),
+            format_version=version)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DatasetError(f"{where} is not a complete manifest ({type(exc).__name__}: {exc})") from None

@@ -6,7 +6,10 @@ import re
 MANIFEST = "manifest.json"
 LABELS = "labels.txt"
 FAILURES = "failures.jsonl"
-TEMP_PREFIX = ".image2tfrecord-tmp-"
+TEMP_PREFIX = ".image2tfrecord-tmp-"  # + the config's fingerprint: one resumable area per config
+JOURNAL = ".image2tfrecord-commit.json"  # present only while a run commits (see storage/transaction)
+LOCK = ".image2tfrecord-lock.json"  # present while a run writes this output (see storage/lock)
+HIDDEN_PREFIX = ".image2tfrecord-"
 SHARD_SUFFIX = ".tfrecord"
 SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+-\d{5}-of-\d{5}\.(tfrecord(\.gz)?|idx)$")
 

@@ -1,25 +1,29 @@
-"""Finalize: shards moved into place, failures.jsonl, labels.txt and manifest.json written.
+"""Finalize: the run's dataset committed as a transaction (transforms/storage/transaction).
 
 Runs once, after every shard is written (shards, failures and the dataset facts arrive
-as side inputs), so a reader never sees a half-written dataset under its final names.
+as side inputs): failures.jsonl, labels.txt and the manifest are staged beside the shards
+in the temp area, then one journaled commit moves them into place, the manifest last, and
+removes what is left of the previous dataset. Run again (a retried bundle), it finds its
+own commit done, or finishes it.
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
 import json
-from typing import Any, Dict, Iterable, Iterator, List, Mapping
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
 
 import apache_beam as beam
 
 from transforms.dataset.labels import labels_lines
-from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry
+from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry, parse_manifest
 from transforms.dataset.names import FAILURES, LABELS, MANIFEST, SHARD_PATTERN
 from transforms.elements import Failure
+from transforms.errors import DatasetError
 from transforms.pipeline.facts import DatasetFacts
 from transforms.pipeline.write_shards import ShardResult
 from transforms.records.features import feature_spec
-from transforms.storage import files
+from transforms.storage import files, transaction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +34,7 @@ class OutputSettings:
     temp_dir: str
     config: Mapping[str, Any]
     versions: Mapping[str, str]
+    run_id: str = ""
 
 
 def _existing_shards(path: str) -> List[str]:
@@ -61,22 +66,36 @@ class _FinalizeFn(beam.DoFn):
     def process(self, _: Any, results: List[ShardResult], failures: Iterable[Failure],
                 facts: DatasetFacts) -> Iterator[Manifest]:
         s = self._settings
+        transaction.roll_forward(s.path)  # a commit of an earlier attempt, cut short
+        done = self._committed()
+        if done is not None:  # this run's commit is done already (a retried Finalize)
+            yield done
+            return
+        reasons = self._write_failures(f"{s.temp_dir}/{FAILURES}", failures)
+        files.write_text(f"{s.temp_dir}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(facts.labels)))
+        manifest = self._manifest(results, reasons, facts)
+        files.write_text(f"{s.temp_dir}/{MANIFEST}", manifest.dumps(), mime_type="application/json")
         moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
         moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
+        moves += [(f"{s.temp_dir}/{name}", f"{s.path}/{name}") for name in (FAILURES, LABELS)]
         final = {target for _, target in moves}
-        files.delete([p for p in _existing_shards(s.path) if p not in final])  # --overwrite: earlier shards
-        files.rename([source for source, _ in moves], [target for _, target in moves])
-        reasons = self._write_failures(failures)
-        files.write_text(f"{s.path}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(facts.labels)))
-        manifest = self._manifest(results, reasons, facts)
-        files.write_text(f"{s.path}/{MANIFEST}", manifest.dumps(), mime_type="application/json")
-        files.remove_tree(s.temp_dir)
+        stale = tuple(p for p in _existing_shards(s.path) if p not in final)
+        transaction.commit(s.path, transaction.Journal(
+            s.run_id, s.temp_dir, tuple(moves), (f"{s.temp_dir}/{MANIFEST}", f"{s.path}/{MANIFEST}"), stale))
         yield manifest
 
-    def _write_failures(self, failures: Iterable[Failure]) -> Dict[str, int]:
+    def _committed(self) -> Optional[Manifest]:
+        """The manifest at the output if this run wrote it."""
+        try:
+            manifest = parse_manifest(files.read_text(f"{self._settings.path}/{MANIFEST}"), MANIFEST)
+        except (OSError, DatasetError):
+            return None
+        return manifest if self._settings.run_id and manifest.run_id == self._settings.run_id else None
+
+    def _write_failures(self, path: str, failures: Iterable[Failure]) -> Dict[str, int]:
         """failures.jsonl, a JSON line per failure (streamed); the count per reason."""
         reasons: Dict[str, int] = collections.Counter()
-        with files.create(f"{self._settings.path}/{FAILURES}", mime_type="application/x-ndjson") as out:
+        with files.create(path, mime_type="application/x-ndjson") as out:
             for failure in failures:
                 reasons[failure.reason] += 1
                 out.write((json.dumps(failure.to_json(), sort_keys=True) + "\n").encode("utf-8"))
@@ -95,6 +114,7 @@ class _FinalizeFn(beam.DoFn):
             features=feature_spec(facts.kinds, bool(facts.labels)),
             config=dict(self._settings.config),
             versions=dict(self._settings.versions),
+            run_id=self._settings.run_id,
         )
 
 

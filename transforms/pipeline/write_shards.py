@@ -11,8 +11,7 @@ import collections
 import dataclasses
 import functools
 import os
-import uuid
-from typing import Callable, Counter, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Counter, Dict, Generator, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 
@@ -29,6 +28,7 @@ from transforms.runtime.ordered_map import ordered_map
 from transforms.runtime.pool import shared_pool
 from transforms.runtime.work import RecordSettings, label_id, record_for
 from transforms.storage import files
+from transforms.storage.shard_markers import ShardMarker, file_checksum, finished, shard_digest, write_marker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,22 +114,44 @@ class _WriteShardFn(beam.DoFn):
         self._converted = counter("images_converted")
         self._bytes = counter("bytes_written")
         self._failed = {stage: counter(f"images_failed_{stage}") for stage in STAGES}
+        self._reused = counter("shards_reused")
 
     def process(self, element: Tuple[Tuple[str, int, int], Iterable[ImageRef]],
                 facts: DatasetFacts) -> Iterator:
         (split, index, num_shards), refs = element
         s = self._settings
         name = shard_file_name(split, index, num_shards, s.compression)
-        temp_path = f"{s.temp_dir}/{name}.{uuid.uuid4().hex}"
+        path = f"{s.temp_dir}/{name}"
+        ordered = sorted(refs, key=ref_order)
+        digest = shard_digest(name, ordered, facts.labels, facts.kinds)
+        done = finished(path, digest)
+        if done is None:
+            done = yield from self._write(path, ordered, digest, facts)
+        else:  # finished by an interrupted run of the same input and config
+            self._reused.inc()
+            for failure in done.failures:
+                self._failed[failure.stage].inc()
+                yield beam.pvalue.TaggedOutput(FAILURES, failure)
+        yield ShardResult(split, index, num_shards, path, name, done.num_examples, done.num_bytes,
+                          f"{s.temp_dir}/{index_file_name(name)}" if done.indexed else None, done.classes,
+                          done.num_truncated)
+
+    def _write(self, path: str, ordered: List[ImageRef], digest: str,
+               facts: DatasetFacts) -> Generator[Any, None, ShardMarker]:
+        """Convert and write one shard (to a partial file renamed when whole), its index and,
+        last, its marker; yield its failures."""
+        s = self._settings
         count = size = truncated = 0
         offsets: List[str] = []
+        failures: List[Failure] = []
         classes: Counter = collections.Counter()
-        ordered = sorted(refs, key=ref_order)
         threads = converter_threads(s, remote=bool(ordered) and is_remote(ordered[0].uri))
-        with files.create(temp_path, gzip=s.compression == "gzip") as handle:
+        partial = f"{path}.partial"
+        with files.create(partial, gzip=s.compression == "gzip") as handle:
             for ref, record in ordered_map(self._converter(facts.labels, facts.kinds), ordered, threads):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
+                    failures.append(record)
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
                     continue
                 write_record(handle, record.data)
@@ -142,11 +164,15 @@ class _WriteShardFn(beam.DoFn):
                 size += framed_length(record.data)
                 if count % TRIM_EVERY == 0:
                     release_free_memory()  # keeps peak memory flat over long runs
-        index_path = _write_index(temp_path, offsets) if s.index else None
+        files.rename([partial], [path])
+        if s.index:
+            _write_index(f"{s.temp_dir}/{index_file_name(path.rsplit('/', 1)[-1])}", offsets)
         self._converted.inc(count)
         self._bytes.inc(size)
-        yield ShardResult(split, index, num_shards, temp_path, name, count, size, index_path,
-                          tuple(sorted(classes.items())), truncated)
+        marker = ShardMarker(digest, count, size, tuple(sorted(classes.items())), truncated, s.index,
+                             *file_checksum(path), tuple(failures))
+        write_marker(path, marker)
+        return marker
 
     def _converter(self, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Callable:
         """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""
@@ -173,12 +199,11 @@ def converter_threads(settings: ShardSettings, remote: bool) -> int:
     return REMOTE_THREADS if remote else (os.cpu_count() or 1)
 
 
-def _write_index(temp_path: str, offsets: List[str]) -> str:
-    """The `.idx` beside a shard: one `offset length` line per record."""
-    path = f"{temp_path}.idx"
-    with files.create(path) as handle:
+def _write_index(path: str, offsets: List[str]) -> None:
+    """The `.idx` of a shard: one `offset length` line per record."""
+    with files.create(f"{path}.partial") as handle:
         handle.write("".join(offsets).encode("ascii"))
-    return path
+    files.rename([f"{path}.partial"], [path])
 
 
 def _key_by_bucket(ref: ImageRef) -> Tuple[int, ImageRef]:

@@ -21,11 +21,17 @@ from transforms.dataset.names import MANIFEST
 from transforms.errors import DatasetError
 from transforms.records.features import KEY_CHANNELS, KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_WIDTH
 from transforms.records.proto import parse_example
-from transforms.storage import files
+from transforms.storage import files, transaction
+from transforms.storage.lock import read_lock
 
 
 def load_manifest(path: str) -> Manifest:
-    """The Manifest of the dataset at `path` (local or gs://); DatasetError if there is none."""
+    """The Manifest of the dataset at `path` (local or gs://); DatasetError if there is none.
+
+    A commit found cut short (its writer gone) is finished first, so a reader sees the
+    previous dataset or the new one, whole (transforms/storage/transaction).
+    """
+    _finish_commit(path.rstrip("/"))
     where = f"{path.rstrip('/')}/{MANIFEST}"
     try:
         text = files.read_text(where)
@@ -38,6 +44,20 @@ def load_manifest(path: str) -> Manifest:
             raise DatasetError(f"{path} is not a dataset: no {MANIFEST}") from None
         raise DatasetError(f"cannot read {where}: {exc}") from None
     return parse_manifest(text, where)
+
+
+def _finish_commit(root: str) -> None:
+    if not transaction.pending(root):
+        return
+    holder = read_lock(root)
+    if holder is not None and holder.alive_here() is not False:
+        raise DatasetError(f"{root} is being committed by another conversion ({holder.describe()}); "
+                           "read it when that run has finished")
+    try:
+        transaction.roll_forward(root)
+    except OSError as exc:
+        raise DatasetError(f"{root}: a conversion's commit was cut short and cannot be finished from here "
+                           f"({exc.strerror or exc}); rerun that conversion") from None
 
 
 def shard_paths(path: str, manifest: Manifest, split: str) -> List[str]:

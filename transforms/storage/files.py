@@ -49,8 +49,17 @@ def create(path: str, gzip: bool = False, mime_type: str = "application/octet-st
 
 
 def read_text(path: str) -> str:
-    with open_read(path) as handle:
-        return handle.read().decode("utf-8")
+    """A small file's text; FileNotFoundError when it is not there, local or in a bucket."""
+    if not is_remote(path):
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+    try:
+        with open_read(path) as handle:
+            return handle.read().decode("utf-8")
+    except Exception as exc:  # a bucket's 404 arrives as its client's own exception
+        if not exists(path):
+            raise FileNotFoundError(path) from exc
+        raise
 
 
 def write_text(path: str, text: str, mime_type: str = "text/plain") -> None:
@@ -72,14 +81,39 @@ def list_files(pattern: str, limit: int = 0) -> List[str]:
     return [m.path for m in found]
 
 
+def list_top(folder: str) -> List[str]:
+    """The names directly in `folder` (files and folders; none if it does not exist)."""
+    if not is_remote(folder):
+        try:
+            return sorted(os.listdir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+    prefix = folder.rstrip("/") + "/"
+    return sorted({path[len(prefix):].split("/", 1)[0] for path in list_files(prefix + "**")})
+
+
 def rename(sources: Sequence[str], targets: Sequence[str]) -> None:
-    if sources:
-        _filesystems().rename(list(sources), list(targets))
+    """Move files, replacing what is at the targets (a rename locally; copy and delete in buckets)."""
+    local = [(s, t) for s, t in zip(sources, targets) if not is_remote(s) and not is_remote(t)]
+    for source, target in local:
+        os.replace(source, target)
+    remote = [(s, t) for s, t in zip(sources, targets) if is_remote(s) or is_remote(t)]
+    if remote:
+        use_emulator_anonymously()
+        _filesystems().rename([s for s, _ in remote], [t for _, t in remote])
 
 
 def delete(paths: Sequence[str]) -> None:
-    if paths:
-        _filesystems().delete(list(paths))
+    """Delete files (a missing one is no error)."""
+    for path in (p for p in paths if not is_remote(p)):
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+    remote = [p for p in paths if is_remote(p)]
+    if remote:
+        use_emulator_anonymously()
+        _filesystems().delete(remote)
 
 
 def remove_tree(path: str) -> None:

@@ -1,0 +1,94 @@
+"""What makes a finished temp shard reusable after a kill: a marker written beside it last.
+
+Shards are deterministic, so a shard finished by an earlier run of the same input and
+config is as good as a new one, if it is whole: the marker records a digest of what went
+into the shard (its refs in order, the label ids, the extra kinds), the file's size and
+CRC32C, and what the manifest needs (records, bytes, classes, failures). A shard without a
+marker, or whose digest or bytes differ, is converted again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Iterable, List, Mapping, Optional, Tuple
+
+import google_crc32c
+
+from transforms.elements import Failure, ImageRef
+from transforms.storage import files
+from transforms.storage.transaction import write_atomically
+
+MARKER_SUFFIX = ".done.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardMarker:
+    digest: str
+    num_examples: int
+    num_bytes: int
+    classes: Tuple[Tuple[str, int], ...]
+    num_truncated: int
+    indexed: bool
+    size: int
+    crc32c: int
+    failures: Tuple[Failure, ...]
+
+    def dumps(self) -> str:
+        return json.dumps(dataclasses.asdict(self)) + "\n"
+
+    @classmethod
+    def loads(cls, text: str) -> "ShardMarker":
+        raw = json.loads(text)
+        return cls(raw["digest"], raw["num_examples"], raw["num_bytes"],
+                   tuple((name, count) for name, count in raw["classes"]), raw["num_truncated"],
+                   raw["indexed"], raw["size"], raw["crc32c"], tuple(Failure(**f) for f in raw["failures"]))
+
+
+def shard_digest(name: str, refs: Iterable[ImageRef], labels: Mapping[str, int], kinds: Mapping[str, str]) -> str:
+    """What a shard's bytes follow from, besides the config (which names the temp area)."""
+    digest = hashlib.sha256(json.dumps([name, sorted(labels.items()), sorted(kinds.items())]).encode())
+    for ref in refs:
+        digest.update(repr(ref).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def file_checksum(path: str) -> Tuple[int, int]:
+    """(size, CRC32C) of a file's bytes as stored."""
+    checksum = google_crc32c.Checksum()
+    size = 0
+    with files.open_read(path) as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            checksum.update(block)
+            size += len(block)
+    return size, int.from_bytes(checksum.digest(), "big")
+
+
+def write_marker(shard_path: str, marker: ShardMarker) -> None:
+    write_atomically(shard_path + MARKER_SUFFIX, marker.dumps())
+
+
+def finished(shard_path: str, digest: str) -> Optional[ShardMarker]:
+    """The marker of a whole, matching shard at `shard_path`, else None."""
+    try:
+        marker = ShardMarker.loads(files.read_text(shard_path + MARKER_SUFFIX))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if marker.digest != digest or not files.exists(shard_path):
+        return None
+    if file_checksum(shard_path) != (marker.size, marker.crc32c):
+        return None
+    return marker
+
+
+def count_finished(temp_dir: str) -> int:
+    """How many shards of a temp area have their marker (for the interruption message)."""
+    return len(_markers(temp_dir))
+
+
+def _markers(temp_dir: str) -> List[str]:
+    try:
+        return [p for p in files.list_files(f"{temp_dir}/*{MARKER_SUFFIX}")]
+    except OSError:
+        return []

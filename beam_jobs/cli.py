@@ -14,10 +14,10 @@ import logging
 import os
 import signal
 import sys
-import threading
 import traceback
 from typing import List, Optional, Tuple
 
+from beam_jobs import interrupts
 from beam_jobs.api import convert
 from beam_jobs.config import load_config
 from beam_jobs.errors import ConfigError, UserError
@@ -130,21 +130,15 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _terminated(signum: int, frame: object) -> None:
-    """SIGTERM stops the run as Ctrl-C does (finished shards kept), with exit status 143."""
-    interrupt = KeyboardInterrupt()
-    interrupt.exit_code = 128 + signum  # type: ignore[attr-defined]
-    raise interrupt
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `image2tfrecord inspect ... | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+    interrupts.install()
     limit_malloc_arenas()  # before any thread starts (see transforms/native_memory.py)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    if not args.debug:  # the runner logs a failing step with its traceback; the command says it in one line
+        logging.getLogger("apache_beam.runners").setLevel(logging.CRITICAL)
     command = {"convert": convert_command, "verify": verify_command,
                "inspect": inspect_command, "preview": preview_command}[args.command]
     try:
@@ -154,9 +148,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
+        return interrupts.received() or EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback unless --debug
         _debug(args)
         message = " ".join(str(exc).split())

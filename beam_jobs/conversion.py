@@ -1,6 +1,7 @@
 """The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ from typing import Callable, Dict, List, Optional
 
 import apache_beam as beam
 
+from beam_jobs import interrupts
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.errors import ConfigError, UserError
 from beam_jobs.inputs import offline_input_plan, resolve_input
@@ -22,6 +24,7 @@ from transforms.pipeline.beam_sink import WriteWithBeamSink
 from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
 from transforms.pipeline.finalize import Finalize, OutputSettings
 from transforms.pipeline.list_images import InputPlan, ListImages
+from transforms.pipeline.metrics import counters
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
 from transforms.readback.image_records import load_manifest
 from transforms.runtime.pool import local_processes, shared_pool
@@ -157,12 +160,27 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         if reused:
             say(f"resuming: {reused} shards finished by an interrupted run of the same input and config are kept")
         return _run(cfg, runner, plan, temp_dir, run_id, say)
-    except KeyboardInterrupt as exc:
+    except BaseException as exc:
         done = shard_markers.count_finished(f"{out}/{TEMP_PREFIX}{fingerprint(cfg)}")
-        raise Interrupted(f"interrupted: {done} shards finished and kept; rerun the same command to resume",
-                          getattr(exc, "exit_code", 130)) from None
+        status = interrupts.received()
+        if status is not None:
+            raise Interrupted(f"interrupted: {done} shards finished and kept; rerun the same command to resume",
+                              status) from None
+        if _disk_full(exc):
+            raise ConfigError("output.path", f"no space left on the device of {out}; {done} shards finished and "
+                                             "kept: free space and rerun the same command to resume") from None
+        raise
     finally:
         lock.release(out)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether the run failed for a full disk (Beam re-raises a DoFn's error under its own types)."""
+    while exc is not None:
+        if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
 
 
 def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_id: str,
@@ -177,6 +195,9 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
     if not runner.started(result, options, say):
         return None
     result.wait_until_finish()
+    counted = counters(result)
+    if counted.get("shards_reused"):
+        say(f"reused {counted['shards_reused']} finished shards; converted {counted.get('images_converted', 0)} images")
     return load_manifest(cfg.output.path)
 
 

@@ -8,6 +8,7 @@ threads, and streams the records into a temp file that Finalize renames into pla
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import os
@@ -147,7 +148,7 @@ class _WriteShardFn(beam.DoFn):
         classes: Counter = collections.Counter()
         threads = converter_threads(s, remote=bool(ordered) and is_remote(ordered[0].uri))
         partial = f"{path}.partial"
-        with files.create(partial, gzip=s.compression == "gzip") as handle:
+        with _removed_if_unfinished(partial), files.create(partial, gzip=s.compression == "gzip") as handle:
             for ref, record in ordered_map(self._converter(facts.labels, facts.kinds), ordered, threads):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
@@ -181,6 +182,17 @@ class _WriteShardFn(beam.DoFn):
             pool = shared_pool(s.processes)
             return lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)
         return functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
+
+
+@contextlib.contextmanager
+def _removed_if_unfinished(path: str) -> Iterator[None]:
+    """A shard cut short (disk full, interrupted) leaves no partial file behind."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            files.delete([path])
+        raise
 
 
 REMOTE_THREADS = 8  # per shard writer for inputs in a bucket (see converter_threads)

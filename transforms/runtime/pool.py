@@ -25,6 +25,7 @@ from typing import Callable, Dict, Mapping, Optional, Tuple, Union
 from transforms.elements import STAGE_DECODE, Failure, ImageRef
 from transforms.image.decode import sniff_format
 from transforms.image.spec import ImageSpec
+from transforms.runtime.orphans import die_with_parent
 from transforms.runtime.work import BuiltRecord, build_record
 
 _LOG = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["transforms.runtime.work"])  # workers fork with Pillow loaded
+    context.set_forkserver_preload(["transforms.runtime.forkserver_preload"])  # see that module
     return context
 
 
@@ -62,7 +63,7 @@ class ConvertPool:
         """The running pool, started (and checked with one small task) on first use."""
         with self._lock:
             if self._executor is None and not self._disabled:
-                executor = ProcessPoolExecutor(self._processes, mp_context=_context())
+                executor = ProcessPoolExecutor(self._processes, mp_context=_context(), initializer=die_with_parent)
                 try:
                     executor.submit(sniff_format, b"").result(timeout=120)
                 except Exception as exc:  # noqa: BLE001 - the pool cannot run here
@@ -114,7 +115,7 @@ class ConvertPool:
         """Retry in a one-off process, so a crash is blamed on the image that causes it."""
         if self._disabled:
             return self._work(ref, spec, label, kinds)
-        with ProcessPoolExecutor(1, mp_context=_context()) as alone:
+        with ProcessPoolExecutor(1, mp_context=_context(), initializer=die_with_parent) as alone:
             try:
                 return alone.submit(self._work, ref, spec, label, kinds).result()
             except BrokenProcessPool:

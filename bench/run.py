@@ -115,7 +115,7 @@ def _sources(images: Optional[str], work: Path) -> List[Path]:
     generated = work / "generated"
     if not generated.exists():
         sys.path.insert(0, str(PROJECT))
-        from tests.imaging import photo  # the tests' photo-like images
+        from tests.support.imaging import photo  # the tests' photo-like images
         generated.mkdir(parents=True)
         for i in range(100):
             photo((500, 375), i).save(generated / f"gen_{i:03d}.jpg", quality=90)
@@ -177,6 +177,26 @@ def run_reference(workload: str, kind: str, files: List[Path], work: Path, procs
     return measure(workload, kind, len(files), command, out)
 
 
+def resume_line(photos: List[Path], work: Path) -> str:
+    """A full run, then a run killed (strace, SIGKILL) as its 7th of 8 shards starts, then
+    the same command again: the rerun converts only what the killed run had not finished."""
+    if shutil.which("strace") is None:
+        return "\nresume: skipped (needs strace)"
+    folder = photos[0].parent
+    full = run_project("resume-full", folder, work / "out" / "resume-full", len(photos), [])
+    out = work / "out" / "resume"
+    shutil.rmtree(out, ignore_errors=True)
+    finished = 6  # of the 8 shards bench.yaml asks for: each renames its file, then its marker
+    killed = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename",
+                             "-e", f"inject=rename:signal=SIGKILL:when={2 * finished + 1}",
+                             *project_command(folder, out, [])], capture_output=True, cwd=PROJECT)
+    if killed.returncode == 0:
+        return "\nresume: the kill was not reached"
+    rerun = measure("resume-rerun", "image2tfrecord", len(photos), project_command(folder, out, []), out)
+    return (f"\nresume: after a kill with {finished} of 8 shards finished, the same command took {rerun.seconds:.1f} s "
+            f"against {full.seconds:.1f} s for a full run ({rerun.seconds / full.seconds:.2f})")
+
+
 def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measurement]:
     """Run the contenders of one workload in turn, `repeat` times; each one's median run."""
     seen: List[List[Measurement]] = [[] for _ in runs]
@@ -217,6 +237,8 @@ def main() -> None:
                         help="how many distinct inputs of each converting workload the PSNR is taken over")
     parser.add_argument("--beam-sink", action="store_true",
                         help="also run the photo workload with output.sink: beam (WriteToTFRecord)")
+    parser.add_argument("--resume", action="store_true",
+                        help="also time a rerun after a kill at 70%% of the photo workload against a full run")
     parser.add_argument("--rgb-space", action="store_true",
                         help="also run the photo workload with image.resize_space: rgb (resize before the encoder)")
     args = parser.parse_args()
@@ -257,6 +279,8 @@ def main() -> None:
             lambda: run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),
                                 ["image.format=original", "image.resize.mode=none"]),
             lambda: run_reference("passthrough", "copy", photos, work, procs)], args.repeat)
+    if args.resume:
+        print(resume_line(replicate(sources, args.photo_count, work / f"photos-{args.photo_count}"), work))
     print(f"\nmachine: {platform.machine()}, {procs} cores, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(table(results))

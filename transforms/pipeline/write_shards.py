@@ -29,7 +29,14 @@ from transforms.runtime.ordered_map import ordered_map
 from transforms.runtime.pool import shared_pool
 from transforms.runtime.work import RecordSettings, label_id, record_for
 from transforms.storage import files
-from transforms.storage.shard_markers import ShardMarker, file_checksum, finished, shard_digest, write_marker
+from transforms.storage.shard_markers import (
+    Checksummed,
+    ShardMarker,
+    file_checksum,
+    finished,
+    shard_digest,
+    write_marker,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +155,9 @@ class _WriteShardFn(beam.DoFn):
         classes: Counter = collections.Counter()
         threads = converter_threads(s, remote=bool(ordered) and is_remote(ordered[0].uri))
         partial = f"{path}.partial"
-        with _removed_if_unfinished(partial), files.create(partial, gzip=s.compression == "gzip") as handle:
+        gzip = s.compression == "gzip"
+        with _removed_if_unfinished(partial), files.create(partial, gzip=gzip) as raw:
+            handle = Checksummed(raw)  # the CRC of the bytes on disk, unless gzip compresses them after
             for ref, record in ordered_map(self._converter(facts.labels, facts.kinds), ordered, threads):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
@@ -170,8 +179,9 @@ class _WriteShardFn(beam.DoFn):
             _write_index(f"{s.temp_dir}/{index_file_name(path.rsplit('/', 1)[-1])}", offsets)
         self._converted.inc(count)
         self._bytes.inc(size)
+        checksum = file_checksum(path) if gzip else (handle.size, handle.crc32c)
         marker = ShardMarker(digest, count, size, tuple(sorted(classes.items())), truncated, s.index,
-                             *file_checksum(path), tuple(failures))
+                             *checksum, tuple(failures))
         write_marker(path, marker)
         return marker
 

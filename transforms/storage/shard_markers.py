@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Iterable, List, Mapping, Optional, Tuple
+from typing import BinaryIO, Iterable, List, Mapping, Optional, Tuple
 
 import google_crc32c
 
@@ -54,6 +54,24 @@ def shard_digest(name: str, refs: Iterable[ImageRef], labels: Mapping[str, int],
     return digest.hexdigest()
 
 
+class Checksummed:
+    """A writable file that keeps the size and CRC32C of what went through it."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._checksum = google_crc32c.Checksum()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._checksum.update(data)
+        self.size += len(data)
+        return self._handle.write(data)
+
+    @property
+    def crc32c(self) -> int:
+        return int.from_bytes(self._checksum.digest(), "big")
+
+
 def file_checksum(path: str) -> Tuple[int, int]:
     """(size, CRC32C) of a file's bytes as stored."""
     checksum = google_crc32c.Checksum()
@@ -66,7 +84,9 @@ def file_checksum(path: str) -> Tuple[int, int]:
 
 
 def write_marker(shard_path: str, marker: ShardMarker) -> None:
-    write_atomically(shard_path + MARKER_SUFFIX, marker.dumps())
+    """Not fsynced: after a crash of the machine the shard's CRC, checked on resume, tells
+    whether its bytes made it to the disk."""
+    write_atomically(shard_path + MARKER_SUFFIX, marker.dumps(), durable=False)
 
 
 def finished(shard_path: str, digest: str) -> Optional[ShardMarker]:

@@ -46,19 +46,22 @@ class Journal:
                    tuple(raw["manifest"]), tuple(raw["stale"]))  # type: ignore[arg-type]
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str, durable: bool = True) -> None:
     """`path` holds the old text or the new, never a part: a temp file renamed over it
-    (on an object store one object write, which is atomic by itself)."""
+    (on an object store one object write, which is atomic by itself). `durable` also
+    survives a crash of the machine (fsync), which commit records need."""
     if is_remote(path):
         files.write_text(path, text)
         return
     temp = f"{path}.{os.getpid()}.partial"
     with open(temp, "w", encoding="utf-8") as handle:
         handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     os.replace(temp, path)
-    _sync_folder(os.path.dirname(path))
+    if durable:
+        _sync_folder(os.path.dirname(path))
 
 
 def _sync_folder(folder: str) -> None:

@@ -57,14 +57,14 @@ def convert(data: bytes, spec: ImageSpec, name: str = "") -> EncodedImage:
         image = open_image(data, spec, name)
         if spec.format == "original":
             return _pass_through(data, image)
-        stored = image.size
         decoded = decode(image, data, spec)
         image, orientation, scale = decoded.image, decoded.orientation, decoded.scale
     with _stage(STAGE_TRANSFORM):
-        plan = plan_resize(*upright_size(stored, orientation), spec.resize)
+        plan = plan_resize(*upright_size(decoded.stored, orientation), spec.resize)
         check_output_size(plan, spec)
-        geometry = Geometry(stored, orientation, scale, plan)
-        image = orient(image, orientation)
+        geometry = Geometry(decoded.stored, orientation, scale, plan)
+        if not decoded.upright:
+            image = orient(image, orientation)
         image = normalise(image, spec.channels, spec.alpha_background)
         planes = None
         if resizes_to_planes(image, plan, spec):

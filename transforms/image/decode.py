@@ -103,12 +103,16 @@ def read_orientation(image: Image.Image) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Decoded:
-    """Pixels as decoded: the image, its EXIF orientation, the scale it was decoded at
-    (1/8, 1/4, 1/2 or 1), and whether the data ran short (kept only with allow_truncated)."""
+    """Pixels as decoded: the image, the size and EXIF orientation of the pixels as the file
+    stores them, the scale they were decoded at (1/8, 1/4, 1/2 or 1), whether the decoder
+    already turned them upright (Pillow does for TIFF), and whether the data ran short
+    (kept only with allow_truncated)."""
 
     image: Image.Image
+    stored: Tuple[int, int]
     orientation: int
     scale: float
+    upright: bool = False
     truncated: bool = False
 
 
@@ -120,34 +124,38 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
     other formats through Pillow at full size. Partly decoded pixels raise, unless
     `allow_truncated`.
     """
-    if image.format not in JPEG_FORMATS:
-        check_strips(image)
+    if image.format == "TIFF":  # Pillow turns TIFFs upright as it loads them, and drops the tag
+        stored = getattr(image, "_tile_size", image.size)
+        orientation = read_orientation(image)  # from the tags, without loading
+        check_strips(image, stored)
         truncated = load(image, spec)
-        return Decoded(image, read_orientation(image), 1.0, truncated)
+        return Decoded(image, stored, orientation, 1.0, upright=True, truncated=truncated)
+    if image.format not in JPEG_FORMATS:
+        truncated = load(image, spec)
+        return Decoded(image, image.size, read_orientation(image), 1.0, truncated=truncated)
     orientation = read_orientation(image)  # a JPEG's EXIF sits before its pixels
     need = decoded_size(image, spec, orientation)
     fast = turbo_jpeg.decode_scaled(data, image.mode, image.size, need, spec.allow_truncated)
     if fast is not None:
-        return Decoded(fast[0], orientation, fast[1], fast[2])
+        return Decoded(fast[0], image.size, orientation, fast[1], truncated=fast[2])
     warned = image.mode == "CMYK" and turbo_jpeg.check_cmyk(data, image.size, spec.allow_truncated)
-    width = image.width
+    stored = image.size
     drafted = image.draft(None, need)  # -> (mode, the source's extent in decoded pixels)
     truncated = load(image, spec)
-    return Decoded(image, orientation, drafted[1][2] / width if drafted else 1.0, truncated or warned)
+    return Decoded(image, stored, orientation, drafted[1][2] / stored[0] if drafted else 1.0,
+                   truncated=truncated or warned)
 
 
-def check_strips(image: Image.Image) -> None:
-    """Refuse a file whose strips or tiles (as Pillow will read them) leave rows undecoded:
-    Pillow fills them with black and reports nothing (a TIFF with fewer strips than rows)."""
-    tiles = getattr(image, "tile", None) or []
-    if image.format != "TIFF" or not tiles:
-        return
+def check_strips(image: Image.Image, stored: Tuple[int, int]) -> None:
+    """Refuse a TIFF whose strips or tiles (as Pillow will read them) leave rows of its
+    `stored` size undecoded: Pillow fills them with black and reports nothing."""
+    height = stored[1]
     rows: set = set()
-    for tile in tiles:
+    for tile in getattr(image, "tile", None) or []:
         _, top, _, bottom = tile[1]
-        rows.update(range(max(0, top), min(image.height, bottom)))
-    if len(rows) < image.height:
-        raise CorruptImage(f"its strips cover {len(rows)} of {image.height} rows")
+        rows.update(range(max(0, top), min(height, bottom)))
+    if len(rows) < height:
+        raise CorruptImage(f"its strips cover {len(rows)} of {height} rows")
 
 
 def decoded_size(image: Image.Image, spec: ImageSpec, orientation: int) -> Tuple[int, int]:

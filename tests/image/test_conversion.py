@@ -372,3 +372,19 @@ def test_tga_has_no_magic_so_only_its_name_makes_it_one():
     with pytest.raises(StageError) as error:
         convert(data, ImageSpec(format="png"), "x.jpg")
     assert error.value.stage == "decode"  # (its first bytes happen to look like CUR's weak magic)
+
+
+def test_what_libtiff_says_goes_into_the_failure_not_the_terminal(capfd):
+    """A TIFF whose LZW data is damaged: libtiff would print its complaint and Pillow say only
+    'decoder error -2'; the failure carries libtiff's words and nothing reaches stderr."""
+    data = bytearray(imaging.encode(imaging.photo((64, 48)), "TIFF", compression="tiff_lzw"))
+    start = Image.open(io.BytesIO(bytes(data))).tag_v2[273][0]
+    for i in range(start + 50, start + 80):
+        data[i] ^= 0xFF
+    with pytest.raises(StageError) as error:
+        convert(bytes(data), ImageSpec(format="png"))
+    assert error.value.stage == "decode" and "libtiff:" in str(error.value.cause)
+    assert "Using code not yet in table" in str(error.value.cause)
+    assert capfd.readouterr().err == ""
+    good = imaging.encode(imaging.photo((64, 48)), "TIFF", compression="tiff_lzw")
+    assert convert(good, ImageSpec(format="png")).width == 64 and capfd.readouterr().err == ""

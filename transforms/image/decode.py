@@ -13,7 +13,7 @@ from typing import Dict, Optional, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
-from transforms.image import turbo_jpeg
+from transforms.image import libtiff, turbo_jpeg
 from transforms.image.geometry import scaled_size, upright_size
 from transforms.image.spec import CorruptImage, EmptyFile, ImageSpec, PixelLimitExceeded, UnsupportedImageFormat
 
@@ -128,7 +128,7 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
         stored = getattr(image, "_tile_size", image.size)
         orientation = read_orientation(image)  # from the tags, without loading
         check_strips(image, stored)
-        truncated = load(image, spec)
+        truncated = load_tiff(image, spec)
         return Decoded(image, stored, orientation, 1.0, upright=True, truncated=truncated)
     if image.format not in JPEG_FORMATS:
         truncated = load(image, spec)
@@ -144,6 +144,26 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
     truncated = load(image, spec)
     return Decoded(image, stored, orientation, drafted[1][2] / stored[0] if drafted else 1.0,
                    truncated=truncated or warned)
+
+
+# libtiff messages about tags it does not know or must repair: the pixels are not at stake.
+_METADATA_MESSAGES = ("Unknown field with tag", "TIFFFetchNormalTag", "TIFFReadDirectory", "ASCII value for tag")
+
+
+def load_tiff(image: Image.Image, spec: ImageSpec) -> bool:
+    """`load`, with what libtiff says while it decodes: its words explain a failure, and a
+    message about the pixels (a strip it could not decode) is one unless allow_truncated."""
+    with libtiff.messages() as said:
+        try:
+            truncated = load(image, spec)
+        except OSError as exc:
+            if said:
+                raise CorruptImage(f"{exc}; libtiff: {' '.join(said)}") from None
+            raise
+    about_pixels = [m for m in said if not any(k in m for k in _METADATA_MESSAGES)]
+    if about_pixels and not spec.allow_truncated:
+        raise CorruptImage(f"libtiff: {' '.join(about_pixels)} (image.allow_truncated: true keeps what it decoded)")
+    return truncated or bool(about_pixels)
 
 
 def check_strips(image: Image.Image, stored: Tuple[int, int]) -> None:

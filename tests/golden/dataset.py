@@ -57,11 +57,11 @@ def make_inputs(root: Path) -> Path:
 def output_hashes(out: Path, data: Path) -> Dict[str, str]:
     """SHA-256 of each file written (failures with the input root made relative)."""
     hashes = {}
-    for path in sorted(p for p in out.iterdir() if p.is_file() and p.name != "manifest.json"):
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"):
         content = path.read_bytes()
         if path.name == "failures.jsonl":
             content = content.replace(str(data).encode(), b"INPUT")
-        hashes[path.name] = hashlib.sha256(content).hexdigest()
+        hashes[path.relative_to(out).as_posix()] = hashlib.sha256(content).hexdigest()
     return hashes
 
 

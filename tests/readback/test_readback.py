@@ -22,7 +22,7 @@ def dataset(tmp_path_factory):
     imaging.make_class_folders(root / "photos", classes=("ant", "bee", "cow"), per_class=6, size=(90, 70))
     out = root / "out"
     assert main(["convert", "/dev/null", "--set", f"input.path={root / 'photos'}", "--set", f"output.path={out}",
-                 "--set", "output.shards=3", "--set", "output.index=true",
+                 "--set", "output.shards=3", "--set", "output.index=true",  # validation: 3 records, 1 shard
                  "--set", "splits={train: 0.75, validation: 0.25}"]) == 0
     return out
 
@@ -41,7 +41,7 @@ def verify(path, capsys):
 
 def test_verify_passes_on_good_output(dataset, capsys):
     code, out = verify(dataset, capsys)
-    assert code == 0 and "verify passed: 6 shards, 18 records" in out
+    assert code == 0 and "verify passed: 4 shards, 18 records" in out
 
 
 def test_verify_names_the_shard_with_a_flipped_byte(copy, capsys):
@@ -56,10 +56,10 @@ def test_verify_names_the_shard_with_a_flipped_byte(copy, capsys):
 
 
 def test_verify_names_a_truncated_shard(copy, capsys):
-    shard = copy / "validation-00000-of-00003.tfrecord"
+    shard = copy / "validation-00000-of-00001.tfrecord"
     shard.write_bytes(shard.read_bytes()[:-10])
     code, out = verify(copy, capsys)
-    assert code == 1 and "validation-00000-of-00003.tfrecord: record" in out and "truncated" in out
+    assert code == 1 and "validation-00000-of-00001.tfrecord: record" in out and "truncated" in out
 
 
 def test_verify_names_a_missing_shard(copy, capsys):
@@ -127,7 +127,7 @@ def test_padded_batches_pad_smaller_images_with_zeros(tmp_path):
 
 
 def test_verify_names_an_index_that_does_not_match(copy, capsys):
-    index = sorted(copy.glob("train-*.idx"))[0]
+    index = sorted(copy.glob("index/train-*.idx"))[0]
     lines = index.read_text().splitlines()
     index.write_text("\n".join(lines[:-1] + ["0 12"]) + "\n")
     code, printed = verify(copy, capsys)
@@ -209,3 +209,34 @@ def test_verify_and_readers_handle_gzip_shards(tmp_path, capsys):
     shard.write_bytes(shard.read_bytes()[:-20])  # a cut gzip stream
     code, printed = verify(out, capsys)
     assert code == 1 and "train-00001-of-00002.tfrecord.gz:" in printed
+
+
+def test_indexes_always_hold_two_lines_so_the_tfrecord_package_reads_them(tmp_path):
+    """Its loader reads a one-line .idx as 1-D and fails; indexed shards hold two records or more
+    (3 records asked in 2 shards: one shard of 3)."""
+    imaging.make_class_folders(tmp_path / "p", classes=("a",), per_class=3)
+    out = tmp_path / "out"
+    assert main(["convert", "--set", f"input.path={tmp_path / 'p'}", "--set", f"output.path={out}",
+                 "--set", "output.shards=2", "--set", "output.index=true"]) == 0
+    shards = json.loads((out / "manifest.json").read_text())["splits"]["train"]["shards"]
+    assert [s["num_examples"] for s in shards] == [3]
+    assert all(len((out / s["index"]).read_text().splitlines()) >= 2 for s in shards)
+    check = TFRECORD_PACKAGE_CHECK.replace('== "JPEG"', 'in ("JPEG",)')
+    done = subprocess.run([sys.executable, "-c", check, str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_tfx_style_read_of_train_star_reads_only_shards(dataset, pipeline):
+    """ImportExampleGen reads `ReadFromTFRecord(input_base/pattern)` + `Example.FromString`: with
+    indexes written, `train-*` must match the shards only."""
+    import apache_beam as beam
+    import tensorflow as tf
+    from apache_beam.testing.util import assert_that, equal_to
+
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    with pipeline as p:
+        for split in ("train", "validation"):
+            examples = (p | f"Read{split}" >> beam.io.ReadFromTFRecord(f"{dataset}/{split}-*")
+                        | f"Parse{split}" >> beam.Map(tf.train.Example.FromString))
+            count = examples | f"Count{split}" >> beam.combiners.Count.Globally()
+            assert_that(count, equal_to([manifest["splits"][split]["num_examples"]]), label=f"count_{split}")

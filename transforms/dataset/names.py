@@ -11,7 +11,8 @@ JOURNAL = ".image2tfrecord-commit.json"  # present only while a run commits (see
 LOCK = ".image2tfrecord-lock.json"  # present while a run writes this output (see storage/lock)
 HIDDEN_PREFIX = ".image2tfrecord-"
 SHARD_SUFFIX = ".tfrecord"
-SHARD_PATTERN = re.compile(r"^[A-Za-z0-9_]+-\d{5}-of-\d{5}\.(tfrecord(\.gz)?|idx)$")
+INDEX_FOLDER = "index"  # beside the shards, so `train-*` globs (TFX, TFDS) match shards only
+SHARD_PATTERN = re.compile(r"^(index/)?[A-Za-z0-9_]+-\d{5}-of-\d{5}\.(tfrecord(\.gz)?|idx)$")
 
 
 def shard_file_name(split: str, index: int, num_shards: int, compression: str) -> str:
@@ -21,5 +22,5 @@ def shard_file_name(split: str, index: int, num_shards: int, compression: str) -
 
 
 def index_file_name(shard_file: str) -> str:
-    """`train-00000-of-00004.tfrecord` -> `train-00000-of-00004.idx`."""
-    return shard_file.rsplit(SHARD_SUFFIX, 1)[0] + ".idx"
+    """`train-00000-of-00004.tfrecord` -> `index/train-00000-of-00004.idx` (relative to the dataset)."""
+    return f"{INDEX_FOLDER}/{shard_file.rsplit(SHARD_SUFFIX, 1)[0]}.idx"

@@ -53,18 +53,19 @@ class SplitPlan:
 
 
 def shard_count(num_examples: int, shards: Optional[int], bytes_per_record: Optional[float],
-                target_bytes: int) -> int:
-    """A fixed count, or (shards=None) enough shards for about `target_bytes` each."""
+                target_bytes: int, min_records: int = 1) -> int:
+    """A fixed count, or (shards=None) enough shards for about `target_bytes` each; never
+    so many that a shard holds fewer than `min_records` (unless the split has fewer)."""
     if num_examples <= 0:
         return 1
     if shards is None:
         estimate = num_examples * (bytes_per_record or 0.0) / target_bytes
         shards = max(1, int(math.floor(estimate + 0.5)))
-    return max(1, min(shards, num_examples))
+    return max(1, min(shards, num_examples // max(1, min_records)))
 
 
 def plan_shards(bucket_counts: Mapping[Tuple[str, int], int], shards: Optional[int],
-                bytes_per_record: Optional[float], target_bytes: int) -> Dict[str, SplitPlan]:
+                bytes_per_record: Optional[float], target_bytes: int, min_records: int = 1) -> Dict[str, SplitPlan]:
     """A SplitPlan per split from the number of keys in each (split, bucket)."""
     per_split: Dict[str, Dict[int, int]] = {}
     for (split, bucket), count in bucket_counts.items():
@@ -75,5 +76,6 @@ def plan_shards(bucket_counts: Mapping[Tuple[str, int], int], shards: Optional[i
         for bucket in sorted(counts):
             offsets[bucket] = total
             total += counts[bucket]
-        plans[split] = SplitPlan(split, total, shard_count(total, shards, bytes_per_record, target_bytes), offsets)
+        count = shard_count(total, shards, bytes_per_record, target_bytes, min_records)
+        plans[split] = SplitPlan(split, total, count, offsets)
     return plans

@@ -17,7 +17,7 @@ import apache_beam as beam
 
 from transforms.dataset.labels import labels_lines
 from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry, parse_manifest
-from transforms.dataset.names import FAILURES, LABELS, MANIFEST, SHARD_PATTERN
+from transforms.dataset.names import FAILURES, INDEX_FOLDER, LABELS, MANIFEST, SHARD_PATTERN
 from transforms.elements import Failure
 from transforms.errors import DatasetError
 from transforms.pipeline.facts import DatasetFacts
@@ -38,7 +38,8 @@ class OutputSettings:
 
 
 def _existing_shards(path: str) -> List[str]:
-    return [p for p in files.list_files(f"{path}/*") if SHARD_PATTERN.match(p.rsplit("/", 1)[-1])]
+    found = files.list_files(f"{path}/*") + files.list_files(f"{path}/{INDEX_FOLDER}/*")
+    return [p for p in found if SHARD_PATTERN.match(p[len(path) + 1:])]
 
 
 def split_entries(results: List[ShardResult]) -> Dict[str, SplitEntry]:

@@ -176,7 +176,7 @@ class _WriteShardFn(beam.DoFn):
                     release_free_memory()  # keeps peak memory flat over long runs
         files.rename([partial], [path])
         if s.index:
-            _write_index(f"{s.temp_dir}/{index_file_name(path.rsplit('/', 1)[-1])}", offsets)
+            _write_index(f"{s.temp_dir}/{index_file_name(path.rsplit('/', 1)[-1])}", offsets)  # index/ folder
         self._converted.inc(count)
         self._bytes.inc(size)
         checksum = file_checksum(path) if gzip else (handle.size, handle.crc32c)
@@ -241,7 +241,8 @@ def _plan(counts: Mapping[Tuple[str, int], int], settings: ShardSettings,
     """Shard counts and ranks per split from the unique refs per (split, bucket);
     `shards: auto` sizes them from the facts' sample."""
     record_bytes = None if settings.shards is not None else mean_record_bytes(facts.sample, settings.image)
-    return plan_shards(counts, settings.shards, record_bytes, settings.target_bytes)
+    # An index of one line is one the `tfrecord` package cannot read: indexed shards hold two or more.
+    return plan_shards(counts, settings.shards, record_bytes, settings.target_bytes, 2 if settings.index else 1)
 
 
 class WriteShards(beam.PTransform):

@@ -96,6 +96,7 @@ def rename(sources: Sequence[str], targets: Sequence[str]) -> None:
     """Move files, replacing what is at the targets (a rename locally; copy and delete in buckets)."""
     local = [(s, t) for s, t in zip(sources, targets) if not is_remote(s) and not is_remote(t)]
     for source, target in local:
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
         os.replace(source, target)
     remote = [(s, t) for s, t in zip(sources, targets) if is_remote(s) or is_remote(t)]
     if remote:

@@ -22,7 +22,7 @@ setup(
     extras_require={
         "tf": ["tensorflow-cpu>=2.15"],
         "test": ["tensorflow-cpu>=2.15", "pytest>=8", "gcp-storage-emulator>=2024.8.3", "tfrecord>=1.14",
-                 "ruff>=0.6", "mypy>=1.10"],
+                 "tensorflow-datasets>=4.9", "grain>=0.2", "ruff>=0.6", "mypy>=1.10"],
     },
     entry_points={"console_scripts": ["image2tfrecord=beam_jobs.cli:run"]},
 )

@@ -126,6 +126,7 @@ class OutputConfig(_Section):
     compression: Literal["none", "gzip"] = "none"
     index: bool = False
     sink: Literal["shards", "beam"] = "shards"
+    tfds_layout: bool = False  # write into path/<dataset.name>/<dataset.version>/, as tfds.load expects
 
     @field_validator("path")
     @classmethod
@@ -168,6 +169,34 @@ def _auto_or_between(value: Union[str, int], low: int, high: Optional[int], mess
     if isinstance(value, int) and not (low <= value and (high is None or value <= high)):
         raise ValueError(message)
     return value
+
+
+class DatasetConfig(_Section):
+    """What the dataset is called, for TFDS (dataset_info.json) and for people."""
+
+    name: Optional[str] = None  # default: the output folder's name, in snake_case
+    version: str = "1.0.0"
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def check_name(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            raise ValueError(f"must be snake_case (a-z, 0-9, _; a letter first), as TFDS names datasets, got {value!r}")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def check_version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+\.\d+\.\d+", value):
+            raise ValueError(f"must be MAJOR.MINOR.PATCH, got {value!r}")
+        return value
+
+
+def snake_case(text: str) -> str:
+    """A folder name as a TFDS dataset name: `My Photos-2024` -> `my_photos_2024`."""
+    name = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "dataset"
+    return name if name[0].isalpha() else f"d_{name}"
 
 
 class ErrorsConfig(_Section):
@@ -217,6 +246,7 @@ class JobConfig(_Section):
     output: OutputConfig
     splits: Dict[str, float] = Field(default_factory=lambda: {"train": 1.0})
     image: ImageConfig = ImageConfig()
+    dataset: DatasetConfig = DatasetConfig()
     errors: ErrorsConfig = ErrorsConfig()
     parallelism: ParallelismConfig = ParallelismConfig()
     runner: Literal["direct", "dataflow", "flink", "spark", "portable"] = "direct"
@@ -245,6 +275,17 @@ class JobConfig(_Section):
         if abs(sum(value.values()) - 1.0) > 1e-6:
             raise ValueError(f"fractions must add up to 1, they add up to {sum(value.values()):g}")
         return value
+
+    @model_validator(mode="after")
+    def name_the_dataset(self) -> "JobConfig":
+        """Default the dataset's name from the output folder; with output.tfds_layout the
+        dataset goes to output.path/<name>/<version>, where tfds.load(name, data_dir) looks."""
+        name = self.dataset.name or snake_case(self.output.path.rstrip("/").rsplit("/", 1)[-1])
+        update: Dict[str, Any] = {"dataset": self.dataset.model_copy(update={"name": name})}
+        if self.output.tfds_layout and not self.output.path.rstrip("/").endswith(f"/{name}/{self.dataset.version}"):
+            path = f"{self.output.path.rstrip('/')}/{name}/{self.dataset.version}"
+            update["output"] = self.output.model_copy(update={"path": path})
+        return self.model_copy(update=update)
 
     @property
     def split_fractions(self) -> Tuple[Tuple[str, float], ...]:

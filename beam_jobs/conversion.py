@@ -17,6 +17,7 @@ from beam_jobs.errors import ConfigError, UserError
 from beam_jobs.inputs import offline_input_plan, resolve_input
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
+from transforms.dataset import tfds_metadata
 from transforms.dataset.manifest import Manifest
 from transforms.dataset.names import HIDDEN_PREFIX, TEMP_PREFIX
 from transforms.inputs.paths import is_remote
@@ -80,7 +81,8 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
     failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error, error_type)
-    settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id)
+    settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id,
+                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression))
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
 
@@ -242,6 +244,10 @@ def summary_lines(manifest: Manifest, path: str) -> list:
                      f"{entry.num_bytes / 1e6:.1f} MB")
     if manifest.labels:
         lines.append(f"  labels: {len(manifest.labels)} classes in labels.txt")
+    if manifest.tfds == "written":
+        lines.append(f"  tfds: tfds.builder_from_directory({path!r}) reads it")
+    elif manifest.tfds:
+        lines.append(f"  tfds: no TFDS metadata: {manifest.tfds}")
     if manifest.num_failed:
         lines.append(f"  failed: {manifest.num_failed} (listed in failures.jsonl)")
         for reason, count in manifest.failures_by_reason.items():

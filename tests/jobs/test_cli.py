@@ -88,7 +88,8 @@ def test_overwrite_replaces_the_dataset_only(tmp_path):
     (out / "keep.txt").write_text("mine")
     assert run(tmp_path, data, out, "output.shards=2", overwrite=True) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["failures.jsonl", "keep.txt", "labels.txt", "manifest.json",
+    assert names == ["dataset_info.json", "failures.jsonl", "features.json",
+                     "image.class.label.labels.txt", "keep.txt", "labels.txt", "manifest.json",
                      "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
 
 

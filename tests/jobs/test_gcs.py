@@ -22,8 +22,8 @@ def test_class_folders_from_bucket_to_bucket(gcs_emulator, tmp_path, capsys):
     assert code == 0, capsys.readouterr()
     assert "layout class_folders" in capsys.readouterr().out
     names = download_tree("shards/pets", tmp_path / "out")
-    assert names == ["failures.jsonl", "labels.txt", "manifest.json",
-                     "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
+    assert names == ["dataset_info.json", "failures.jsonl", "features.json", "image.class.label.labels.txt",
+                     "labels.txt", "manifest.json", "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
     records = read_split(tmp_path / "out", "train")
     assert len(records) == 8
     assert {r["image/class/text"][0] for r in records} == {b"cat", b"dog"}

@@ -28,7 +28,9 @@ SYSCALLS = ("rename", "unlink", "unlinkat", "rmdir")
 
 
 def command(data, out, sets, *flags):
-    return [*CLI, *sum((["--set", s] for s in [f"input.path={data}", f"output.path={out}", *sets]), []), *flags]
+    """A convert command; the dataset's name is pinned, as folders compared here differ in name."""
+    given = [f"input.path={data}", f"output.path={out}", "dataset.name=tx", *sets]
+    return [*CLI, *sum((["--set", s] for s in given), []), *flags]
 
 
 def under_strace(args, inject=None, log="/dev/null"):

@@ -62,6 +62,7 @@ class Manifest:
     versions: Mapping[str, str]
     num_truncated: int = 0  # records kept from sources that ran short (image.allow_truncated)
     run_id: str = ""  # the run that committed this dataset
+    tfds: str = ""  # "written": TFDS metadata beside the shards; else why TFDS cannot read them
     format_version: int = MANIFEST_VERSION
 
     @property
@@ -93,6 +94,7 @@ class Manifest:
             "config": dict(self.config),
             "versions": dict(self.versions),
             "run_id": self.run_id,
+            "tfds": self.tfds,
         }
 
     def dumps(self) -> str:
@@ -123,6 +125,7 @@ def parse_manifest(text: str, where: str) -> Manifest:
             labels=tuple(raw.get("labels", ())), features=dict(raw["features"]),
             config=dict(raw.get("config", {})), versions=dict(raw.get("versions", {})),
             num_truncated=int(raw.get("num_truncated", 0)), run_id=str(raw.get("run_id", "")),
+            tfds=str(raw.get("tfds", "")),
             format_version=version)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DatasetError(f"{where} is not a complete manifest ({type(exc).__name__}: {exc})") from None

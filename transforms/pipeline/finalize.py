@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
 
 import apache_beam as beam
 
+from transforms.dataset import tfds_metadata
 from transforms.dataset.labels import labels_lines
 from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry, parse_manifest
 from transforms.dataset.names import FAILURES, INDEX_FOLDER, LABELS, MANIFEST, SHARD_PATTERN
@@ -35,11 +36,13 @@ class OutputSettings:
     config: Mapping[str, Any]
     versions: Mapping[str, str]
     run_id: str = ""
+    tfds_blocker: Optional[str] = None  # why no TFDS metadata is written (None: it is)
 
 
 def _existing_shards(path: str) -> List[str]:
+    """The files of the dataset at `path`: shards, indexes, TFDS metadata."""
     found = files.list_files(f"{path}/*") + files.list_files(f"{path}/{INDEX_FOLDER}/*")
-    return [p for p in found if SHARD_PATTERN.match(p[len(path) + 1:])]
+    return [p for p in found if SHARD_PATTERN.match(p[len(path) + 1:]) or p[len(path) + 1:] in tfds_metadata.FILES]
 
 
 def split_entries(results: List[ShardResult]) -> Dict[str, SplitEntry]:
@@ -76,9 +79,17 @@ class _FinalizeFn(beam.DoFn):
         files.write_text(f"{s.temp_dir}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(facts.labels)))
         manifest = self._manifest(results, reasons, facts)
         files.write_text(f"{s.temp_dir}/{MANIFEST}", manifest.dumps(), mime_type="application/json")
+        staged = [FAILURES, LABELS]
+        if s.tfds_blocker is None:
+            dataset = s.config.get("dataset", {})
+            for name, text in tfds_metadata.render(manifest, dataset.get("name") or "dataset",
+                                                   dataset.get("version", "1.0.0"),
+                                                   dataset.get("description", "")).items():
+                files.write_text(f"{s.temp_dir}/{name}", text)
+                staged.append(name)
         moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
         moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
-        moves += [(f"{s.temp_dir}/{name}", f"{s.path}/{name}") for name in (FAILURES, LABELS)]
+        moves += [(f"{s.temp_dir}/{name}", f"{s.path}/{name}") for name in staged]
         final = {target for _, target in moves}
         stale = tuple(p for p in _existing_shards(s.path) if p not in final)
         transaction.commit(s.path, transaction.Journal(
@@ -116,6 +127,7 @@ class _FinalizeFn(beam.DoFn):
             config=dict(self._settings.config),
             versions=dict(self._settings.versions),
             run_id=self._settings.run_id,
+            tfds=self._settings.tfds_blocker or "written",
         )
 
 

@@ -137,11 +137,16 @@ class ImageRecords:
                     yield self._item(parse_example(record))
 
     def _item(self, features: Dict[str, list]) -> Any:
-        image = decode_pixels(features) if self.decode else features[KEY_ENCODED][0]
-        if self.features == "all":
-            return dict(features, image=image)
-        label = features.get(KEY_LABEL, [-1])[0]
-        return image, label
+        return item_of(features, self.features, self.decode)
+
+
+def item_of(features: Dict[str, list], kind: str, decode: bool) -> Any:
+    """What a reader yields for a parsed record: `(image, label)`, or (`kind="all"`) a dict of
+    every feature plus `image`; the image decoded to pixels, or its encoded bytes."""
+    image = decode_pixels(features) if decode else features[KEY_ENCODED][0]
+    if kind == "all":
+        return dict(features, image=image)
+    return image, features.get(KEY_LABEL, [-1])[0]
 
 
 def _torch_worker_info():

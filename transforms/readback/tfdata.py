@@ -63,7 +63,8 @@ def decode(features: dict, channels: int) -> Any:
 def tf_dataset(path: str, split: str = "train", features: str = "image_label",
                image_size: Optional[Tuple[int, int]] = None, batch_size: Optional[int] = None,
                parallel_reads: Optional[int] = None) -> Any:
-    """A tf.data.Dataset of one split: `(image, label)` or (`features="all"`) dicts.
+    """A tf.data.Dataset of one split: `(image, label)` or (`features="all"`) dicts, whose
+    cardinality is the manifest's count.
 
     `image_size` resizes (bilinear, float32); without it images keep their sizes and
     `batch_size` pads each batch to its largest image. gzip shards are handled.
@@ -90,6 +91,8 @@ def tf_dataset(path: str, split: str = "train", features: str = "image_label",
         return image, parsed.get(KEY_LABEL, tf.constant(-1, tf.int64))
 
     dataset = tf.data.TFRecordDataset(files, compression_type=compression, num_parallel_reads=parallel_reads)
+    # The manifest knows the count: Keras then shows real steps and never warns of running out.
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(manifest.split(split).num_examples))
     dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if batch_size:
         dataset = dataset.batch(batch_size) if image_size else dataset.padded_batch(batch_size)

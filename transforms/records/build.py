@@ -43,9 +43,9 @@ def image_features(
         KEY_SOURCE_ID: ref.key,
         KEY_SHA256: image.sha256,
     }
-    if ref.label is not None and label is not None:
+    if label is not None:  # -1 and "" for an unlabelled image of a labelled dataset
         features[KEY_LABEL] = label
-        features[KEY_LABEL_TEXT] = ref.label
+        features[KEY_LABEL_TEXT] = ref.label or ""
     for name, value in ref.extra:
         features[name] = _coerce(value, (kinds or {}).get(name))
     return features

@@ -45,8 +45,15 @@ def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure
                           result.channels, result.sha256, result.geometry, result.truncated)
 
 
+UNLABELLED = -1  # the label of a record without one, in a dataset whose other records have one
+
+
 def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
-    return None if ref.label is None else labels.get(ref.label)
+    """The label id; UNLABELLED for an unlabelled image of a labelled dataset (so every record
+    has the same keys, as TFDS and tf.io parsing need); None in an unlabelled dataset."""
+    if not labels:
+        return None
+    return UNLABELLED if ref.label is None else labels.get(ref.label)
 
 
 def record_for(ref: ImageRef, settings: RecordSettings) -> Union[BuiltRecord, Failure]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,6 +17,9 @@ from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
 from transforms.inputs.paths import is_remote
+
+if TYPE_CHECKING:
+    from transforms.inputs.splits import SplitRule
 
 _SPLIT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
@@ -121,7 +124,8 @@ class OutputConfig(_Section):
     """Where the shards go and how they are cut."""
 
     path: str
-    shards: Union[Literal["auto"], int] = "auto"
+    shards: Union[Literal["auto"], int, Dict[str, Union[Literal["auto"], int]]] = "auto"  # or per split
+    min_shard_records: int = Field(default=32, ge=1)  # no shard holds fewer (small splits get one)
     shard_size_mb: int = Field(default=128, ge=1)
     compression: Literal["none", "gzip"] = "none"
     index: bool = False
@@ -143,8 +147,16 @@ class OutputConfig(_Section):
 
     @field_validator("shards")
     @classmethod
-    def check_positive(cls, value: Union[str, int]) -> Union[str, int]:
-        return _auto_or_between(value, 1, None, "must be a positive number or auto")
+    def check_positive(cls, value: Any) -> Any:
+        for each in (value.values() if isinstance(value, dict) else [value]):
+            _auto_or_between(each, 1, None, "must be a positive number, auto, or {split: number or auto}")
+        return value
+
+    def shards_of(self) -> Union[None, int, Tuple[Tuple[str, Optional[int]], ...]]:
+        """For ShardSettings: None (auto), a number for every split, or per split."""
+        if isinstance(self.shards, dict):
+            return tuple(sorted((k, None if v == "auto" else v) for k, v in self.shards.items()))
+        return None if self.shards == "auto" else self.shards
 
 
 class ParallelismConfig(_Section):
@@ -245,6 +257,8 @@ class JobConfig(_Section):
     input: InputConfig
     output: OutputConfig
     splits: Dict[str, float] = Field(default_factory=lambda: {"train": 1.0})
+    split_method: Literal["hash", "exact"] = "hash"
+    stratify: bool = False
     image: ImageConfig = ImageConfig()
     dataset: DatasetConfig = DatasetConfig()
     errors: ErrorsConfig = ErrorsConfig()
@@ -290,6 +304,11 @@ class JobConfig(_Section):
     @property
     def split_fractions(self) -> Tuple[Tuple[str, float], ...]:
         return tuple(self.splits.items())
+
+    def split_rule(self) -> "SplitRule":
+        from transforms.inputs.splits import SplitRule
+
+        return SplitRule(self.split_fractions, self.split_method, self.stratify)
 
 
 # --- loading -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from transforms.dataset import tfds_metadata
 from transforms.dataset.manifest import Manifest
 from transforms.dataset.names import HIDDEN_PREFIX, TEMP_PREFIX
 from transforms.inputs.paths import is_remote
+from transforms.pipeline.assign_splits import AssignSplits
 from transforms.pipeline.beam_sink import WriteWithBeamSink
 from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
 from transforms.pipeline.finalize import Finalize, OutputSettings
@@ -58,7 +59,7 @@ def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSet
     out = cfg.output
     return ShardSettings(
         temp_dir=temp_dir, image=cfg.image.spec(),
-        shards=None if out.shards == "auto" else out.shards,
+        shards=out.shards_of(), min_records=out.min_shard_records,
         target_bytes=out.shard_size_mb * 1024 * 1024,
         compression=out.compression, index=out.index,
         threads=0 if cfg.parallelism.threads == "auto" else cfg.parallelism.threads,
@@ -69,12 +70,15 @@ def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSet
 def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: InputPlan,
                    temp_dir: str, run_id: str = "") -> beam.PCollection:
     """Wire the job; it reads as its table of contents."""
-    listed = p | "ListImages" >> ListImages(plan, cfg.split_fractions)
+    rule = cfg.split_rule()
+    listed = p | "ListImages" >> ListImages(plan, rule)
     refs = listed.refs
+    if rule.ranked:  # exact or stratified: by rank among all keys
+        refs = refs | "AssignSplits" >> AssignSplits(rule)
     if runner.distributed:  # one worker lists; spread the refs (locally: one bundle at a time)
         refs = refs | "SpreadRefs" >> beam.Reshuffle()
     # -> ImageRef(key, uri, label, split, extra)
-    sample = SAMPLE_SIZE if cfg.output.shards == "auto" and cfg.output.sink == "shards" else 0
+    sample = SAMPLE_SIZE if _sizes_shards(cfg) and cfg.output.sink == "shards" else 0
     facts = (refs, listed.failures) | "GatherFacts" >> GatherFacts(sample)
     # -> one DatasetFacts(labels, kinds, num_listed, bucket_counts, sample)
     shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, runner, plan, temp_dir, facts)
@@ -85,6 +89,14 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
                               tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression))
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
+
+
+def _sizes_shards(cfg: JobConfig) -> bool:
+    """Whether any split's shard count is `auto` (sized from a sample's record size)."""
+    shards = cfg.output.shards
+    if isinstance(shards, dict):
+        return "auto" in shards.values() or set(shards) != set(cfg.splits)
+    return shards == "auto"
 
 
 def write_shards(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str,

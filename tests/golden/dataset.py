@@ -24,11 +24,13 @@ CODEC_PACKAGES = ("pillow", "simplejpeg", "numpy")
 
 CONFIGS: Dict[str, List[str]] = {
     "jpeg_shorter_side": ["image.resize.mode=shorter_side", "image.resize.size=48",
-                          "splits={train: 0.75, validation: 0.25}", "output.shards=2", "output.index=true"],
+                          "splits={train: 0.75, validation: 0.25}", "output.shards=2",
+                              "output.min_shard_records=1", "output.index=true"],
     "png_pad": ["image.format=png", "image.resize.mode=pad", "image.resize.width=40",
                 "image.resize.height=40", "image.channels=4"],
     "raw_fill_gzip": ["image.format=raw", "image.resize.mode=fill", "image.resize.width=32",
-                      "image.resize.height=24", "output.compression=gzip", "output.shards=3"],
+                      "image.resize.height=24", "output.compression=gzip", "output.shards=3",
+                      "output.min_shard_records=1"],
     "jpeg_rgb_fit_bilinear": ["image.resize_space=rgb", "image.resample=bilinear", "image.resize.mode=fit",
                               "image.resize.width=50", "image.resize.height=50", "image.channels=1"],
 }

@@ -31,7 +31,8 @@ def run(tmp_path, data, out, *sets, overwrite=False):
 def test_convert_class_folders_and_read_back(tmp_path, capsys):
     data = imaging.make_class_folders(tmp_path / "photos", per_class=5, size=(160, 120))
     out = tmp_path / "out"
-    code = run(tmp_path, data, out, "image.resize.mode=shorter_side", "image.resize.size=64", "output.shards=4")
+    code = run(tmp_path, data, out, "image.resize.mode=shorter_side", "image.resize.size=64", "output.shards=4",
+               "output.min_shard_records=1")
     printed = capsys.readouterr().out
     assert code == 0
     assert "layout class_folders" in printed and "wrote 15 of 15 images" in printed
@@ -60,7 +61,8 @@ def test_convert_class_folders_and_read_back(tmp_path, capsys):
 
 def test_reruns_are_byte_identical(tmp_path):
     data = imaging.make_class_folders(tmp_path / "photos", per_class=8)
-    sets = ("splits={train: 0.7, validation: 0.3}", "output.shards=3", "image.resize.mode=fit",
+    sets = ("splits={train: 0.7, validation: 0.3}", "output.shards=3", "output.min_shard_records=1",
+            "image.resize.mode=fit",
             "image.resize.width=50", "image.resize.height=50")
     assert run(tmp_path, data, tmp_path / "a", *sets, "parallelism.processes=2") == 0
     assert run(tmp_path, data, tmp_path / "b", *sets, "parallelism.threads=1", "parallelism.processes=0") == 0
@@ -84,9 +86,9 @@ def test_non_empty_output_is_refused_and_kept(tmp_path, capsys):
 def test_overwrite_replaces_the_dataset_only(tmp_path):
     data = imaging.make_class_folders(tmp_path / "photos", per_class=4)
     out = tmp_path / "out"
-    assert run(tmp_path, data, out, "output.shards=4") == 0
+    assert run(tmp_path, data, out, "output.shards=4", "output.min_shard_records=1") == 0
     (out / "keep.txt").write_text("mine")
-    assert run(tmp_path, data, out, "output.shards=2", overwrite=True) == 0
+    assert run(tmp_path, data, out, "output.shards=2", "output.min_shard_records=1", overwrite=True) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["dataset_info.json", "failures.jsonl", "features.json",
                      "image.class.label.labels.txt", "keep.txt", "labels.txt", "manifest.json",
@@ -125,7 +127,7 @@ def test_jsonl_listing_with_extras_and_gzip(tmp_path):
     listing = tmp_path / "list.jsonl"
     listing.write_text("".join(json.dumps({k: v for k, v in r.items() if v is not None}) + "\n" for r in rows))
     out = tmp_path / "out"
-    assert run(tmp_path, listing, out, "output.compression=gzip", "output.shards=2") == 0
+    assert run(tmp_path, listing, out, "output.compression=gzip", "output.shards=2", "output.min_shard_records=1") == 0
     info = manifest(out)
     assert info["features"]["score"] == "float" and info["features"]["tag"] == "bytes"
     assert {s["file"] for s in info["splits"]["test"]["shards"]} == {"test-00000-of-00001.tfrecord.gz"}
@@ -140,7 +142,7 @@ def test_split_class_folders(tmp_path, capsys):
     imaging.make_class_folders(data / "train", classes=("x", "y"), per_class=3)
     imaging.make_class_folders(data / "validation", classes=("x", "y"), per_class=1)
     out = tmp_path / "out"
-    assert run(tmp_path, data, out, "output.shards=2") == 0
+    assert run(tmp_path, data, out, "output.shards=2", "output.min_shard_records=1") == 0
     assert "layout split_class_folders" in capsys.readouterr().out
     info = manifest(out)
     assert info["splits"]["train"]["num_examples"] == 6 and info["splits"]["validation"]["num_examples"] == 2
@@ -200,6 +202,7 @@ def test_beam_sink_writes_readable_shards_and_refuses_unknown_splits(tmp_path):
     imaging.make_class_folders(data / "holdout", classes=("x",), per_class=2)
     out = tmp_path / "out"
     assert run(tmp_path, data, out, "input.layout=class_folders", "output.sink=beam", "output.shards=2",
+               "output.min_shard_records=1",
                "splits={train: 0.5, validation: 0.5}") == 0
     info = manifest(out)
     assert info["accounted"] and info["num_examples"] == 10
@@ -234,7 +237,8 @@ def test_auto_shards_are_near_the_target_size(tmp_path):
         pixels = rng.integers(0, 256, (150, 200, 3), dtype=np.uint8)
         imaging.write(data / f"{i:02d}.png", imaging.encode(Image.fromarray(pixels), "PNG"))
     out = tmp_path / "out"
-    assert run(tmp_path, data, out, "image.format=png", "output.shards=auto", "output.shard_size_mb=1") == 0
+    assert run(tmp_path, data, out, "image.format=png", "output.shards=auto", "output.min_shard_records=1",
+               "output.shard_size_mb=1") == 0
     shards = sorted(out.glob("train-*.tfrecord"))
     assert len(shards) == 3  # 3.6 MB / 1 MiB, rounded
     for shard in shards:

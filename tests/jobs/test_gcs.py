@@ -18,7 +18,9 @@ def test_class_folders_from_bucket_to_bucket(gcs_emulator, tmp_path, capsys):
     imaging.make_class_folders(tmp_path / "photos", classes=("cat", "dog"), per_class=4)
     upload_tree(tmp_path / "photos", "datasets/pets")
     code = convert(f"input.path=gs://{BUCKET}/datasets/pets", f"output.path=gs://{BUCKET}/shards/pets",
-                   "output.shards=2", "image.resize.mode=fit", "image.resize.width=48", "image.resize.height=48")
+                   "output.shards=2",
+                       "output.min_shard_records=1", "image.resize.mode=fit", "image.resize.width=48",
+                       "image.resize.height=48")
     assert code == 0, capsys.readouterr()
     assert "layout class_folders" in capsys.readouterr().out
     names = download_tree("shards/pets", tmp_path / "out")

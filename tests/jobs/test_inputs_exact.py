@@ -79,7 +79,7 @@ def test_clustered_duplicates_leave_no_gap_in_shard_numbers(tmp_path, capsys):
         imaging.write(tmp_path / f"{i}.jpg", jpeg(i))
     listing = tmp_path / "list.txt"
     listing.write_text("".join(f"{i}.jpg\n" for i in range(3) for _ in range(10)))
-    code, _, _ = run(capsys, listing, tmp_path / "out", "output.shards=10")
+    code, _, _ = run(capsys, listing, tmp_path / "out", "output.shards=10", "output.min_shard_records=1")
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("*.tfrecord")) == [
         f"train-0000{i}-of-00003.tfrecord" for i in range(3)]

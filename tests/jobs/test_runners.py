@@ -83,6 +83,7 @@ def test_the_portable_runner_writes_what_the_local_runner_writes(tmp_path, capsy
 
     data = imaging.make_class_folders(tmp_path / "in", classes=("a", "b"), per_class=4)
     common = ["convert", "--set", f"input.path={data}", "--set", "output.shards=2",
+              "--set", "output.min_shard_records=1",
               "--set", "splits={train: 0.5, validation: 0.5}"]
     assert main([*common, "--set", f"output.path={tmp_path / 'local'}"]) == 0
     assert main([*common, "--set", f"output.path={tmp_path / 'portable'}", "--set", "runner=portable",

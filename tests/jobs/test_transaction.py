@@ -21,8 +21,9 @@ from transforms.storage import lock
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (apt-get install strace)")
 
 CLI = [sys.executable, "-m", "beam_jobs.cli", "convert"]
-OLD = ["output.shards=3"]
-NEW = ["output.shards=2", "image.format=png", "image.resize.mode=fit", "image.resize.width=30",
+OLD = ["output.shards=3", "output.min_shard_records=1"]
+NEW = ["output.shards=2",
+       "output.min_shard_records=1", "image.format=png", "image.resize.mode=fit", "image.resize.width=30",
        "image.resize.height=30"]
 SYSCALLS = ("rename", "unlink", "unlinkat", "rmdir")
 
@@ -134,7 +135,7 @@ def test_a_rerun_after_a_kill_resumes_and_writes_the_same_bytes(tmp_path, fracti
     data = tmp_path / "in"
     for i in range(20):
         imaging.write(data / f"{i:02d}.jpg", imaging.encode(imaging.photo((48, 36), i), "JPEG"))
-    sets = ["output.shards=10", "parallelism.threads=1"]
+    sets = ["output.shards=10", "output.min_shard_records=1", "parallelism.threads=1"]
     whole = tmp_path / "whole"
     assert subprocess.run(command(data, whole, sets)).returncode == 0
     out = tmp_path / "out"
@@ -154,7 +155,7 @@ def test_ctrl_c_and_sigterm_stop_with_one_line(tmp_path, sig, status):
     data = tmp_path / "in"
     for i in range(12):
         imaging.write(data / f"{i:02d}.jpg", imaging.encode(imaging.photo((48, 36), i), "JPEG"))
-    sets = ["output.shards=6", "parallelism.threads=1"]
+    sets = ["output.shards=6", "output.min_shard_records=1", "parallelism.threads=1"]
     done = under_strace(command(data, tmp_path / "out", sets), inject=f"rename:signal={sig.name}:when=5")
     assert done.returncode == status
     assert done.stderr.strip().splitlines() == [
@@ -170,7 +171,8 @@ def test_no_process_outlives_a_killed_run(tmp_path):
     for i in range(12):
         imaging.write(data / f"{i:02d}.jpg", imaging.encode(imaging.photo((48, 36), i), "JPEG"))
     log = tmp_path / "trace.log"
-    done = under_strace(command(data, tmp_path / "out", ["output.shards=6", "parallelism.processes=2"]),
+    sets = ["output.shards=6", "output.min_shard_records=1", "parallelism.processes=2"]
+    done = under_strace(command(data, tmp_path / "out", sets),
                         inject="rename:signal=SIGKILL:when=3", log=log)
     assert done.returncode != 0
     pids = {int(line.split()[0]) for line in log.read_text().splitlines() if line.split()[0].isdigit()}
@@ -208,6 +210,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path, small_disk
         imaging.write(data / f"{i:02d}.png", imaging.encode(imaging.photo((160, 120), i), "PNG"))
     out = small_disk / "out"
     code = main(["convert", "--set", f"input.path={data}", "--set", f"output.path={out}", "--set", "output.shards=6",
+                 "--set", "output.min_shard_records=1",
                  "--set", "image.format=raw", "--set", "parallelism.threads=1"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err

@@ -11,12 +11,13 @@ from transforms.dataset.sharding import ref_order
 from transforms.elements import Failure, ImageRef
 from transforms.image.spec import ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
+from transforms.inputs.splits import SplitRule
 from transforms.pipeline.facts import DatasetFacts, GatherFacts
 from transforms.pipeline.finalize import Finalize, OutputSettings
 from transforms.pipeline.list_images import InputPlan, ListImages
 from transforms.pipeline.write_shards import ShardSettings, WriteShards, converter_threads
 
-TRAIN = (("train", 1.0),)
+TRAIN = SplitRule((("train", 1.0),))
 
 
 def folder_plan(root, layout="class_folders"):

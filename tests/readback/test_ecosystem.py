@@ -40,6 +40,7 @@ def check_tfds(builder, out):
 def test_builder_from_directory_reads_a_converted_dataset(photos, tmp_path, capsys):
     out = tmp_path / "pets"
     assert convert(photos, out, "splits={train: 0.75, validation: 0.25}", "output.shards=2",
+                   "output.min_shard_records=1",
                    "image.resize.mode=fit", "image.resize.width=32", "image.resize.height=32",
                    "output.index=true") == 0
     assert "tfds: tfds.builder_from_directory(" in capsys.readouterr().out
@@ -111,7 +112,7 @@ def test_random_access_by_index_and_grain_shuffles_the_whole_split(photos, tmp_p
     from transforms.readback import ImageRecords, RecordSource
 
     out = tmp_path / "out"
-    assert convert(photos, out, "output.shards=3", "output.index=true") == 0
+    assert convert(photos, out, "output.shards=3", "output.min_shard_records=1", "output.index=true") == 0
     source = RecordSource(str(out), "train", features="all")
     sequential = list(ImageRecords(str(out), "train", features="all"))
     assert len(source) == len(sequential) == 12

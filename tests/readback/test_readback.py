@@ -22,7 +22,8 @@ def dataset(tmp_path_factory):
     imaging.make_class_folders(root / "photos", classes=("ant", "bee", "cow"), per_class=6, size=(90, 70))
     out = root / "out"
     assert main(["convert", "/dev/null", "--set", f"input.path={root / 'photos'}", "--set", f"output.path={out}",
-                 "--set", "output.shards=3", "--set", "output.index=true",  # validation: 3 records, 1 shard
+                 "--set", "output.shards=3",
+                     "--set", "output.min_shard_records=1", "--set", "output.index=true",  # validation: 1 shard
                  "--set", "splits={train: 0.75, validation: 0.25}"]) == 0
     return out
 
@@ -197,7 +198,8 @@ def test_verify_and_readers_handle_gzip_shards(tmp_path, capsys):
     imaging.make_class_folders(tmp_path / "p", classes=("a", "b"), per_class=3)
     out = tmp_path / "gz"
     assert main(["convert", "/dev/null", "--set", f"input.path={tmp_path / 'p'}", "--set", f"output.path={out}",
-                 "--set", "output.compression=gzip", "--set", "output.shards=2"]) == 0
+                 "--set", "output.compression=gzip", "--set", "output.shards=2",
+                 "--set", "output.min_shard_records=1"]) == 0
     capsys.readouterr()
     code, printed = verify(out, capsys)
     assert code == 0 and "6 records" in printed
@@ -217,7 +219,7 @@ def test_indexes_always_hold_two_lines_so_the_tfrecord_package_reads_them(tmp_pa
     imaging.make_class_folders(tmp_path / "p", classes=("a",), per_class=3)
     out = tmp_path / "out"
     assert main(["convert", "--set", f"input.path={tmp_path / 'p'}", "--set", f"output.path={out}",
-                 "--set", "output.shards=2", "--set", "output.index=true"]) == 0
+                 "--set", "output.shards=2", "--set", "output.min_shard_records=1", "--set", "output.index=true"]) == 0
     shards = json.loads((out / "manifest.json").read_text())["splits"]["train"]["shards"]
     assert [s["num_examples"] for s in shards] == [3]
     assert all(len((out / s["index"]).read_text().splitlines()) >= 2 for s in shards)

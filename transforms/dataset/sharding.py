@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple, Union
 
 BUCKET_BITS = 12
 NUM_BUCKETS = 1 << BUCKET_BITS
@@ -64,7 +64,17 @@ def shard_count(num_examples: int, shards: Optional[int], bytes_per_record: Opti
     return max(1, min(shards, num_examples // max(1, min_records)))
 
 
-def plan_shards(bucket_counts: Mapping[Tuple[str, int], int], shards: Optional[int],
+Shards = Union[None, int, Tuple[Tuple[str, Optional[int]], ...]]
+
+
+def shards_for(shards: Shards, split: str) -> Optional[int]:
+    """The configured count for `split`: a number for every split, per split, or None (auto)."""
+    if isinstance(shards, tuple):
+        return dict(shards).get(split)
+    return shards
+
+
+def plan_shards(bucket_counts: Mapping[Tuple[str, int], int], shards: Shards,
                 bytes_per_record: Optional[float], target_bytes: int, min_records: int = 1) -> Dict[str, SplitPlan]:
     """A SplitPlan per split from the number of keys in each (split, bucket)."""
     per_split: Dict[str, Dict[int, int]] = {}
@@ -76,6 +86,6 @@ def plan_shards(bucket_counts: Mapping[Tuple[str, int], int], shards: Optional[i
         for bucket in sorted(counts):
             offsets[bucket] = total
             total += counts[bucket]
-        count = shard_count(total, shards, bytes_per_record, target_bytes, min_records)
+        count = shard_count(total, shards_for(shards, split), bytes_per_record, target_bytes, min_records)
         plans[split] = SplitPlan(split, total, count, offsets)
     return plans

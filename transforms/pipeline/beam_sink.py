@@ -15,6 +15,7 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 
 from transforms.dataset.framing import framed_length, iter_records
+from transforms.dataset.sharding import shards_for
 from transforms.elements import STAGE_LIST, STAGES, Failure, ImageRef
 from transforms.pipeline.facts import DatasetFacts
 from transforms.pipeline.metrics import FAILURES, counter
@@ -104,7 +105,7 @@ class WriteWithBeamSink(beam.PTransform):
                 | f"Only_{split}" >> beam.FlatMap(lambda kv, name=split: [kv[1]] if kv[0] == name else [])
                 | f"WriteToTFRecord_{split}" >> beam.io.WriteToTFRecord(
                     f"{s.temp_dir}/{split}", compression_type=compression, file_name_suffix=suffix,
-                    num_shards=s.shards or 0, shard_name_template=_NAME)
+                    num_shards=shards_for(s.shards, split) or 0, shard_name_template=_NAME)
                 | f"Describe_{split}" >> beam.Map(shard_result, split)
             )
             results.append(written)

@@ -12,7 +12,8 @@ from transforms.inputs.errors import ListingError
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.paths import dirname, is_remote, relative_to
-from transforms.inputs.splits import assign_split
+from transforms.inputs.splits import SplitRule, assign_split
+from transforms.pipeline.assign_splits import UNASSIGNED
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.storage import files
 
@@ -60,9 +61,9 @@ def _visible(path: str, plan: InputPlan) -> bool:
 class _FolderRefFn(beam.DoFn):
     """A path -> ImageRef (labelled by the layout) or Failure; other files are skipped."""
 
-    def __init__(self, plan: InputPlan, fractions: Tuple[Tuple[str, float], ...]) -> None:
+    def __init__(self, plan: InputPlan, rule: SplitRule) -> None:
         self._plan = plan
-        self._fractions = fractions
+        self._rule = rule
         self._listed = counter("images_listed")
         self._skipped = counter("files_skipped")
 
@@ -78,15 +79,15 @@ class _FolderRefFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(FAILURES, Failure.from_exception(uri, STAGE_LIST, exc))
             return
         if self._plan.layout != "split_class_folders":
-            ref = dataclasses.replace(ref, split=assign_split(ref.key, self._fractions))
+            ref = dataclasses.replace(ref, split=_split(ref.key, self._rule))
         yield ref
 
 
 class _ListingRefFn(beam.DoFn):
     """A listing file's uri -> an ImageRef per row, or a Failure naming the bad line."""
 
-    def __init__(self, fractions: Tuple[Tuple[str, float], ...]) -> None:
-        self._fractions = fractions
+    def __init__(self, rule: SplitRule) -> None:
+        self._rule = rule
         self._listed = counter("images_listed")
 
     def process(self, uri: str) -> Iterator:
@@ -109,8 +110,13 @@ class _ListingRefFn(beam.DoFn):
                     FAILURES, Failure.from_exception(str(row.get("path") or where), STAGE_LIST, exc))
                 continue
             if not _has_split(row):
-                ref = dataclasses.replace(ref, split=assign_split(ref.key, self._fractions))
+                ref = dataclasses.replace(ref, split=_split(ref.key, self._rule))
             yield ref
+
+
+def _split(key: str, rule: SplitRule) -> str:
+    """The hash split now, or UNASSIGNED for AssignSplits to decide by rank."""
+    return UNASSIGNED if rule.ranked else assign_split(key, rule.fractions)
 
 
 def _has_split(row) -> bool:
@@ -127,11 +133,10 @@ class Listed(NamedTuple):
 class ListImages(beam.PTransform):
     """Lists the input images as ImageRefs; the `failures` output holds what cannot be listed."""
 
-    def __init__(self, plan: InputPlan, fractions: Tuple[Tuple[str, float], ...],
-                 label: Optional[str] = None) -> None:
+    def __init__(self, plan: InputPlan, rule: SplitRule, label: Optional[str] = None) -> None:
         super().__init__(label)
         self._plan = plan
-        self._fractions = fractions
+        self._rule = rule
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> Listed:
         plan = self._plan
@@ -139,7 +144,7 @@ class ListImages(beam.PTransform):
             read = (
                 pbegin
                 | "ListingUri" >> beam.Create([plan.pattern])
-                | "ReadListing" >> beam.ParDo(_ListingRefFn(self._fractions)).with_outputs(FAILURES, main="refs")
+                | "ReadListing" >> beam.ParDo(_ListingRefFn(self._rule)).with_outputs(FAILURES, main="refs")
             )
             return Listed(read.refs, read.failures)
         if plan.kind == "folder" and not is_remote(plan.root):
@@ -157,7 +162,7 @@ class ListImages(beam.PTransform):
             )
             unreadable = pbegin | "NoFolderFailures" >> beam.Create([])
         # -> path
-        refs = paths | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._fractions)).with_outputs(
+        refs = paths | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._rule)).with_outputs(
             FAILURES, main="refs")
         failures = (unreadable, refs.failures) | "ListFailures" >> beam.Flatten()
         return Listed(refs.refs, failures)

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import os
-from typing import Any, Callable, Counter, Dict, Generator, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Counter, Dict, Generator, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import apache_beam as beam
 
@@ -38,6 +38,8 @@ from transforms.storage.shard_markers import (
     write_marker,
 )
 
+Shards = Union[None, int, Tuple[Tuple[str, Optional[int]], ...]]
+
 
 @dataclasses.dataclass(frozen=True)
 class ShardSettings:
@@ -45,7 +47,8 @@ class ShardSettings:
 
     temp_dir: str
     image: ImageSpec
-    shards: Optional[int] = None  # None: about `target_bytes` per shard
+    shards: Shards = None  # None: about `target_bytes` per shard; or per split ((split, n or None), ...)
+    min_records: int = 1  # no shard holds fewer records (unless its split does)
     target_bytes: int = DEFAULT_TARGET_SHARD_BYTES
     compression: str = "none"
     index: bool = False  # write DALI / `tfrecord` package .idx files (uncompressed shards)
@@ -240,9 +243,13 @@ def _plan(counts: Mapping[Tuple[str, int], int], settings: ShardSettings,
           facts: DatasetFacts) -> Dict[str, SplitPlan]:
     """Shard counts and ranks per split from the unique refs per (split, bucket);
     `shards: auto` sizes them from the facts' sample."""
-    record_bytes = None if settings.shards is not None else mean_record_bytes(facts.sample, settings.image)
+    fixed = settings.shards
+    sized = fixed is None or (isinstance(fixed, tuple) and (any(n is None for _, n in fixed)
+                                                           or {s for s, _ in counts} - {s for s, _ in fixed}))
+    record_bytes = mean_record_bytes(facts.sample, settings.image) if sized else None
     # An index of one line is one the `tfrecord` package cannot read: indexed shards hold two or more.
-    return plan_shards(counts, settings.shards, record_bytes, settings.target_bytes, 2 if settings.index else 1)
+    minimum = max(settings.min_records, 2 if settings.index else 1)
+    return plan_shards(counts, fixed, record_bytes, settings.target_bytes, minimum)
 
 
 class WriteShards(beam.PTransform):

@@ -39,16 +39,45 @@ class InputConfig(_Section):
     path: str
     layout: Literal["auto", "flat", "class_folders", "split_class_folders", "listing"] = "auto"
     extensions: Tuple[str, ...] = DEFAULT_EXTENSIONS
+    labels: Optional[str] = None  # a file of class names, one a line: pins the classes and their ids
+    label_offset: Literal[0, 1] = 0  # the first id: 1 when 0 is the background (detection label maps)
+    label_from: Optional["LabelFrom"] = None  # the label from the file name
 
     @field_validator("path")
     @classmethod
     def check_expand(cls, value: str) -> str:
         return _local_path(value)
 
+    @field_validator("labels")
+    @classmethod
+    def check_labels_path(cls, value: Optional[str]) -> Optional[str]:
+        return None if value is None else _local_path(value)
+
     @field_validator("extensions")
     @classmethod
     def check_dotted(cls, value: Tuple[str, ...]) -> Tuple[str, ...]:
         return tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in value)
+
+
+class LabelFrom(_Section):
+    """`input.label_from`: a regular expression searched in each file name; its group
+    `label` is the class (`^(?P<label>.+)_\\d+\\.` for Oxford pets' `Abyssinian_12.jpg`)."""
+
+    regex: str
+
+    @field_validator("regex")
+    @classmethod
+    def check_regex(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a regular expression ({exc})") from None
+        if "label" not in compiled.groupindex:
+            raise ValueError("needs a named group (?P<label>...)")
+        return value
+
+
+InputConfig.model_rebuild()
 
 
 class ResizeConfig(_Section):

@@ -18,6 +18,7 @@ from beam_jobs.inputs import offline_input_plan, resolve_input
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset import tfds_metadata
+from transforms.dataset.labels import LabelRule, read_label_names
 from transforms.dataset.manifest import Manifest
 from transforms.dataset.names import HIDDEN_PREFIX, TEMP_PREFIX
 from transforms.inputs.paths import is_remote
@@ -71,7 +72,8 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
                    temp_dir: str, run_id: str = "") -> beam.PCollection:
     """Wire the job; it reads as its table of contents."""
     rule = cfg.split_rule()
-    listed = p | "ListImages" >> ListImages(plan, rule)
+    labels = label_rule(cfg)
+    listed = p | "ListImages" >> ListImages(plan, rule, labels)
     refs = listed.refs
     if rule.ranked:  # exact or stratified: by rank among all keys
         refs = refs | "AssignSplits" >> AssignSplits(rule)
@@ -79,7 +81,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
         refs = refs | "SpreadRefs" >> beam.Reshuffle()
     # -> ImageRef(key, uri, label, split, extra)
     sample = SAMPLE_SIZE if _sizes_shards(cfg) and cfg.output.sink == "shards" else 0
-    facts = (refs, listed.failures) | "GatherFacts" >> GatherFacts(sample)
+    facts = (refs, listed.failures) | "GatherFacts" >> GatherFacts(sample, labels)
     # -> one DatasetFacts(labels, kinds, num_listed, bucket_counts, sample)
     shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, runner, plan, temp_dir, facts)
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
@@ -89,6 +91,22 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
                               tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression))
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
+
+
+def label_rule(cfg: JobConfig) -> LabelRule:
+    """input.labels (read now: a missing file is one line before any work), label_offset, label_from."""
+    names = None
+    if cfg.input.labels:
+        try:
+            names = read_label_names(files.read_text(cfg.input.labels))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("input.labels", f"cannot read {cfg.input.labels} ({exc})") from None
+        if not names:
+            raise ConfigError("input.labels", f"{cfg.input.labels} names no class")
+        if len(set(names)) != len(names):
+            raise ConfigError("input.labels", f"{cfg.input.labels} names a class twice")
+    pattern = cfg.input.label_from.regex if cfg.input.label_from else None
+    return LabelRule(names, cfg.input.label_offset, pattern)
 
 
 def _sizes_shards(cfg: JobConfig) -> bool:

@@ -1,6 +1,7 @@
 """Resolving `input.*` before the pipeline is built: what kind of input, which layout, and why."""
 from __future__ import annotations
 
+import dataclasses
 from typing import List, Optional, Tuple
 
 from beam_jobs.config import InputConfig
@@ -50,6 +51,12 @@ def resolve_input(cfg: InputConfig, output_path: str = "") -> InputPlan:
     if plan is not None:
         if plan.kind == "listing":
             check_listing(plan.pattern)
+        elif cfg.layout == "auto":  # a glob over class folders labels by folder, as the folder form does
+            found = [relative_to(plan.root, p) for p in files.list_files(plan.pattern, limit=PROBE_FILES)]
+            if not found:
+                raise ConfigError("input.path", f"no file matches {plan.pattern}")
+            layout, reason = detect_layout(found)
+            plan = dataclasses.replace(plan, layout=layout, reason=f"input.path is a glob; {reason}")
         return plan
     root = cfg.path.rstrip("/")
     if not is_remote(root) and not files.exists(root):

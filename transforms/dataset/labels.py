@@ -1,15 +1,43 @@
 """Label ids and labels.txt: class names to ids, and the file where line i names label i."""
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Mapping
+import dataclasses
+import re
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 
-def label_map(labels: Iterable[str]) -> Dict[str, int]:
+@dataclasses.dataclass(frozen=True)
+class LabelRule:
+    """How class names become ids: `names` pins the classes and their order (from
+    input.labels; None: the names found, sorted), `offset` is the first id (0, or 1 when id
+    0 is background), `pattern` takes the name from the file name (input.label_from)."""
+
+    names: Optional[Tuple[str, ...]] = None
+    offset: int = 0
+    pattern: Optional[str] = None
+
+    def ids(self, found: Iterable[str]) -> Dict[str, int]:
+        if self.names is not None:
+            return {name: i + self.offset for i, name in enumerate(self.names)}
+        return label_map(found, self.offset)
+
+    def from_name(self, file_name: str) -> Optional[str]:
+        """The label in `file_name` by `pattern` (its group `label`), or None if it does not match."""
+        match = re.search(self.pattern, file_name) if self.pattern else None
+        return match.group("label") if match else None
+
+
+def read_label_names(text: str) -> Tuple[str, ...]:
+    """A labels file: one class name a line, in id order (blank lines and `#` comments skipped)."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def label_map(labels: Iterable[str], offset: int = 0) -> Dict[str, int]:
     """Class name -> label id: sorted names, or the numbers themselves when all are integers."""
     names = sorted(set(labels))
     if names and all(n.isdigit() for n in names):
         return {n: int(n) for n in names}
-    return {name: index for index, name in enumerate(names)}
+    return {name: index + offset for index, name in enumerate(names)}
 
 
 def labels_lines(mapping: Mapping[str, int]) -> List[str]:

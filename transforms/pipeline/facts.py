@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 import apache_beam as beam
 
-from transforms.dataset.labels import label_map
+from transforms.dataset.labels import LabelRule
 from transforms.dataset.sharding import ref_order
 from transforms.elements import Failure, ImageRef
 from transforms.records.features import extra_kinds, merge_kinds
@@ -41,8 +41,9 @@ class _Accumulator:
 class _FactsFn(beam.CombineFn):
     """ImageRefs and listing Failures -> DatasetFacts."""
 
-    def __init__(self, sample_size: int) -> None:
+    def __init__(self, sample_size: int, labels: LabelRule = LabelRule()) -> None:
         self._sample_size = sample_size
+        self._labels = labels
 
     def create_accumulator(self) -> _Accumulator:
         return _Accumulator()
@@ -71,7 +72,7 @@ class _FactsFn(beam.CombineFn):
         return out
 
     def extract_output(self, acc: _Accumulator) -> DatasetFacts:
-        return DatasetFacts(label_map(acc.labels), dict(sorted(acc.kinds.items())), acc.num_listed,
+        return DatasetFacts(self._labels.ids(acc.labels), dict(sorted(acc.kinds.items())), acc.num_listed,
                             tuple(self._smallest(acc.sample)))
 
     def _smallest(self, refs: List[ImageRef]) -> List[ImageRef]:
@@ -81,13 +82,14 @@ class _FactsFn(beam.CombineFn):
 class GatherFacts(beam.PTransform):
     """(refs, listing failures) -> one DatasetFacts; `sample` only when `sample_size`."""
 
-    def __init__(self, sample_size: int = 0, label: Optional[str] = None) -> None:
+    def __init__(self, sample_size: int = 0, labels: LabelRule = LabelRule(), label: Optional[str] = None) -> None:
         super().__init__(label)
         self._sample_size = sample_size
+        self._labels = labels
 
     def expand(self, pcolls) -> beam.PCollection:
         return (
             pcolls
             | "Together" >> beam.Flatten()
-            | "Combine" >> beam.CombineGlobally(_FactsFn(self._sample_size))
+            | "Combine" >> beam.CombineGlobally(_FactsFn(self._sample_size, self._labels))
         )

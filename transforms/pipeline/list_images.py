@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Iterator, NamedTuple, Optional, Tuple
+from typing import Iterable, Iterator, NamedTuple, Optional, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.io.fileio import MatchFiles
 
-from transforms.elements import STAGE_LIST, Failure
+from transforms.dataset.labels import LabelRule
+from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.errors import ListingError
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
@@ -58,12 +59,27 @@ def _visible(path: str, plan: InputPlan) -> bool:
         path.startswith(e.rstrip("/") + "/") for e in plan.exclude)
 
 
+def _labelled(ref: ImageRef, labels: LabelRule, from_folder: bool) -> Union[ImageRef, Failure]:
+    """The ref with its label by `labels`: from the file name (input.label_from; over a folder's
+    label, not over a listing's), and checked against pinned names (input.labels)."""
+    if labels.pattern and (from_folder or ref.label is None):
+        name = ref.uri.rsplit("/", 1)[-1]
+        label = labels.from_name(name)
+        if label is None:
+            return Failure.of(ref.uri, STAGE_LIST, "NoLabel", f"file name {name!r} does not match input.label_from")
+        ref = dataclasses.replace(ref, label=label)
+    if labels.names is not None and ref.label is not None and ref.label not in labels.names:
+        return Failure.of(ref.uri, STAGE_LIST, "UnknownLabel", f"label {ref.label!r} is not in input.labels")
+    return ref
+
+
 class _FolderRefFn(beam.DoFn):
     """A path -> ImageRef (labelled by the layout) or Failure; other files are skipped."""
 
-    def __init__(self, plan: InputPlan, rule: SplitRule) -> None:
+    def __init__(self, plan: InputPlan, rule: SplitRule, labels: LabelRule) -> None:
         self._plan = plan
         self._rule = rule
+        self._labels = labels
         self._listed = counter("images_listed")
         self._skipped = counter("files_skipped")
 
@@ -78,16 +94,21 @@ class _FolderRefFn(beam.DoFn):
         except ListingError as exc:
             yield beam.pvalue.TaggedOutput(FAILURES, Failure.from_exception(uri, STAGE_LIST, exc))
             return
+        labelled = _labelled(ref, self._labels, from_folder=True)
+        if isinstance(labelled, Failure):
+            yield beam.pvalue.TaggedOutput(FAILURES, labelled)
+            return
         if self._plan.layout != "split_class_folders":
-            ref = dataclasses.replace(ref, split=_split(ref.key, self._rule))
-        yield ref
+            labelled = dataclasses.replace(labelled, split=_split(labelled.key, self._rule))
+        yield labelled
 
 
 class _ListingRefFn(beam.DoFn):
     """A listing file's uri -> an ImageRef per row, or a Failure naming the bad line."""
 
-    def __init__(self, rule: SplitRule) -> None:
+    def __init__(self, rule: SplitRule, labels: LabelRule) -> None:
         self._rule = rule
+        self._labels = labels
         self._listed = counter("images_listed")
 
     def process(self, uri: str) -> Iterator:
@@ -109,9 +130,13 @@ class _ListingRefFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(
                     FAILURES, Failure.from_exception(str(row.get("path") or where), STAGE_LIST, exc))
                 continue
+            labelled = _labelled(ref, self._labels, from_folder=False)
+            if isinstance(labelled, Failure):
+                yield beam.pvalue.TaggedOutput(FAILURES, labelled)
+                continue
             if not _has_split(row):
-                ref = dataclasses.replace(ref, split=_split(ref.key, self._rule))
-            yield ref
+                labelled = dataclasses.replace(labelled, split=_split(labelled.key, self._rule))
+            yield labelled
 
 
 def _split(key: str, rule: SplitRule) -> str:
@@ -133,10 +158,12 @@ class Listed(NamedTuple):
 class ListImages(beam.PTransform):
     """Lists the input images as ImageRefs; the `failures` output holds what cannot be listed."""
 
-    def __init__(self, plan: InputPlan, rule: SplitRule, label: Optional[str] = None) -> None:
+    def __init__(self, plan: InputPlan, rule: SplitRule, labels: LabelRule = LabelRule(),
+                 label: Optional[str] = None) -> None:
         super().__init__(label)
         self._plan = plan
         self._rule = rule
+        self._labels = labels
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> Listed:
         plan = self._plan
@@ -144,7 +171,8 @@ class ListImages(beam.PTransform):
             read = (
                 pbegin
                 | "ListingUri" >> beam.Create([plan.pattern])
-                | "ReadListing" >> beam.ParDo(_ListingRefFn(self._rule)).with_outputs(FAILURES, main="refs")
+                | "ReadListing" >> beam.ParDo(_ListingRefFn(self._rule, self._labels)).with_outputs(
+                    FAILURES, main="refs")
             )
             return Listed(read.refs, read.failures)
         if plan.kind == "folder" and not is_remote(plan.root):
@@ -162,7 +190,7 @@ class ListImages(beam.PTransform):
             )
             unreadable = pbegin | "NoFolderFailures" >> beam.Create([])
         # -> path
-        refs = paths | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._rule)).with_outputs(
+        refs = paths | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._rule, self._labels)).with_outputs(
             FAILURES, main="refs")
         failures = (unreadable, refs.failures) | "ListFailures" >> beam.Flatten()
         return Listed(refs.refs, failures)

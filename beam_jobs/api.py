@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, ContextManager, Dict, Optional, Sequence
 
 from beam_jobs.config import JobConfig, apply_override, load_tree, validate
 from transforms.dataset.manifest import Manifest
@@ -39,7 +39,7 @@ def make_config(input_path: Optional[str] = None, output_path: Optional[str] = N
 def convert(input_path: Optional[str] = None, output_path: Optional[str] = None, *,
             config: Optional[str] = None, sets: Sequence[str] = (), overwrite: bool = False,
             say: Optional[Callable[[str], None]] = None, force_unlock: bool = False,
-            **overrides: Any) -> Optional[Manifest]:
+            progress: Optional[Callable[[], ContextManager[object]]] = None, **overrides: Any) -> Optional[Manifest]:
     """Convert images to a dataset and return its Manifest (None for a Dataflow template).
 
     Raises a `UserError` (ConfigError, DatasetError) with one line per problem; per-image
@@ -48,4 +48,5 @@ def convert(input_path: Optional[str] = None, output_path: Optional[str] = None,
     from beam_jobs.conversion import run_convert
 
     cfg = make_config(input_path, output_path, config=config, sets=sets, **overrides)
-    return run_convert(cfg, overwrite=overwrite, say=say or (lambda line: None), force_unlock=force_unlock)
+    return run_convert(cfg, overwrite=overwrite, say=say or (lambda line: None), force_unlock=force_unlock,
+                       progress=progress)

@@ -10,16 +10,18 @@ Every problem the user can fix is one line and exit status 2 (`--debug` adds the
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
-from typing import List, Optional, Tuple
+from typing import List, NoReturn, Optional, Tuple
 
-from beam_jobs import interrupts
 from beam_jobs.api import convert
 from beam_jobs.config import load_config
+from beam_jobs.console import interrupts
 from beam_jobs.errors import ConfigError, UserError
 from transforms.dataset.manifest import Manifest
 from transforms.runtime.native_memory import limit_malloc_arenas
@@ -27,13 +29,40 @@ from transforms.runtime.native_memory import limit_malloc_arenas
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNACCOUNTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
+EXAMPLES = {
+    "convert": """examples:
+  image2tfrecord convert --set input.path=photos/ --set output.path=out/photos
+  image2tfrecord convert launch/local.yaml --set image.resize.mode=shorter_side --set image.resize.size=256
+  image2tfrecord convert launch/local.yaml --plan            # what would be converted, written nothing
+  image2tfrecord convert launch/local.yaml --limit 50        # the first 50 images of each split
+  image2tfrecord convert launch/dataflow.yaml --dry-run --job-file job.json""",
+    "verify": "example:\n  image2tfrecord verify out/photos",
+    "inspect": "example:\n  image2tfrecord inspect out/photos",
+    "preview": "example:\n  image2tfrecord preview out/photos --split validation --n 36 --output sheet.png",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that suggests the command meant (`convrt` -> convert)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        match = re.search(r"invalid choice: '([^']*)'", message)
+        if match:
+            close = difflib.get_close_matches(match.group(1), list(EXAMPLES), n=1)
+            if close:
+                message += f"; did you mean {close[0]}?"
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="image2tfrecord", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="image2tfrecord", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the traceback of any error")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    convert = commands.add_parser("convert", help="convert images into sharded TFRecords")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = {"formatter_class": argparse.RawDescriptionHelpFormatter}
+    convert = commands.add_parser("convert", help="convert images into sharded TFRecords", epilog=EXAMPLES["convert"],
+                                  description="Convert images into sharded TFRecords of tf.train.Example.", **sub)
     convert.add_argument("config", nargs="?", help="launch YAML (see launch/); optional when --set gives "
                                                    "input.path and output.path")
     convert.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -42,20 +71,29 @@ def _parser() -> argparse.ArgumentParser:
                          help="allow writing into a non-empty output path, replacing its dataset")
     convert.add_argument("--force-unlock", action="store_true",
                          help="take the output's lock even if another run (on another host) seems to hold it")
+    convert.add_argument("--quiet", action="store_true", help="no progress line")
+    convert.add_argument("--plan", action="store_true",
+                         help="list what would be converted (files, layout, classes, splits, shards, size, time); "
+                              "write nothing")
+    convert.add_argument("--limit", type=int, metavar="N",
+                         help="convert only the first N images of each split (in the job's order), to try settings")
     convert.add_argument("--dry-run", action="store_true",
                          help="build the job offline without running it (needs --job-file)")
     convert.add_argument("--job-file", metavar="PATH", help="with --dry-run: where to write the job JSON")
-    verify = commands.add_parser("verify", help="check every shard, record and image of a converted dataset")
+    verify = commands.add_parser("verify", help="check every shard, record and image of a converted dataset",
+                                 epilog=EXAMPLES["verify"], **sub)
     verify.add_argument("output", help="the converted dataset (local or gs://)")
     verify.add_argument("--config", help="launch YAML for the runner (runner, dataflow, pipeline_options)")
     verify.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    inspect = commands.add_parser("inspect", help="counts per split and class, shard and size statistics")
-    inspect.add_argument("output")
-    preview = commands.add_parser("preview", help="a contact sheet PNG of decoded records with their labels")
-    preview.add_argument("output")
-    preview.add_argument("--split", default="train")
+    inspect = commands.add_parser("inspect", help="counts per split and class, shard and size statistics",
+                                  epilog=EXAMPLES["inspect"], **sub)
+    inspect.add_argument("output", help="the converted dataset (local or gs://)")
+    preview = commands.add_parser("preview", help="a contact sheet PNG of decoded records with their labels",
+                                  epilog=EXAMPLES["preview"], **sub)
+    preview.add_argument("output", help="the converted dataset (local or gs://)")
+    preview.add_argument("--split", default="train", help="which split (default train)")
     preview.add_argument("--n", type=int, default=36, help="how many records (default 36)")
-    preview.add_argument("--output", dest="sheet", required=True, metavar="PNG")
+    preview.add_argument("--output", dest="sheet", required=True, metavar="PNG", help="where to write the sheet")
     return parser
 
 
@@ -92,17 +130,36 @@ def preview_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def convert_command(args: argparse.Namespace) -> int:
-    from beam_jobs.conversion import run_convert, summary_lines
+HOW_TO_START = """nothing to convert: say where the images are and where the dataset goes, e.g.
+  image2tfrecord convert --set input.path=photos/ --set output.path=out/photos
+or give a launch YAML (launch/local.yaml lists every key). See image2tfrecord convert --help."""
 
+
+def convert_command(args: argparse.Namespace) -> int:
+    if not args.config and not args.overrides:
+        print(HOW_TO_START, file=sys.stderr)
+        return EXIT_USAGE
+    check_set_syntax(args.config, args.overrides)
     if args.dry_run != bool(args.job_file):
         raise ConfigError("--dry-run", "--dry-run and --job-file go together")
-    cfg = load_config(args.config, args.overrides)
+    if args.limit is not None:
+        args.overrides = [*args.overrides, f"input.limit={args.limit}"]
+    cfg = load_config(args.config, args.overrides)  # config errors come before Beam is imported (1 s)
+    if args.plan:
+        from beam_jobs.plan import plan_lines
+
+        for line in plan_lines(cfg):
+            _say(line)
+        return EXIT_OK
+    from beam_jobs.conversion import run_convert, summary_lines
+
     if args.dry_run:
         run_convert(cfg, say=_say, job_file=args.job_file)
         return EXIT_OK
+    from beam_jobs.console.progress import ProgressDisplay
+
     manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say,
-                       force_unlock=args.force_unlock)
+                       force_unlock=args.force_unlock, progress=None if args.quiet else ProgressDisplay)
     if manifest is None:
         return EXIT_OK
     for line in summary_lines(manifest, cfg.output.path):
@@ -111,6 +168,14 @@ def convert_command(args: argparse.Namespace) -> int:
     if message:
         _say(f"{message}; see {cfg.output.path}/failures.jsonl" if code == EXIT_USAGE else message)
     return code
+
+
+def check_set_syntax(config: Optional[str], overrides: List[str]) -> None:
+    """`--set key value` (a space, not `=`) leaves the value where the YAML path goes: say so."""
+    for text in overrides:
+        if "=" not in text:
+            value = f"{config}" if config and not config.endswith((".yaml", ".yml")) else "VALUE"
+            raise ConfigError("--set", f"{text!r} has no '=': write --set {text}={value} (one word)")
 
 
 def exit_status(manifest: Manifest, max_failed_fraction: float) -> Tuple[int, Optional[str]]:

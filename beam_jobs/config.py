@@ -5,6 +5,7 @@ and every problem is reported as one line naming the dotted key.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
@@ -42,6 +43,7 @@ class InputConfig(_Section):
     labels: Optional[str] = None  # a file of class names, one a line: pins the classes and their ids
     label_offset: Literal[0, 1] = 0  # the first id: 1 when 0 is the background (detection label maps)
     label_from: Optional["LabelFrom"] = None  # the label from the file name
+    limit: Optional[int] = Field(default=None, ge=1)  # only the first N images of each split (--limit)
 
     @field_validator("path")
     @classmethod
@@ -374,11 +376,24 @@ def _location(error: Dict[str, Any]) -> str:
     return ".".join(str(p) for p in error["loc"] if not str(p).startswith(_TYPE_PARTS))
 
 
+def _did_you_mean(location: str) -> str:
+    """`; did you mean image.quality?` for a mistyped key, from the keys its section has."""
+    *section, name = location.split(".")
+    model: Any = JobConfig
+    for part in section:
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        model = field.annotation if field is not None else None
+        if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return ""
+    close = difflib.get_close_matches(name, list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean {'.'.join([*section, close[0]])}?" if close else ""
+
+
 def _describe(error: Dict[str, Any]) -> Problem:
     location = _location(error)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return location, "unknown key"
+        return location, "unknown key" + _did_you_mean(location)
     if kind == "missing":
         return location, "required key is missing"
     message = error["msg"].removeprefix("Value error, ")

@@ -1,32 +1,33 @@
 """The conversion job: image listings in, sharded TFRecords of tf.train.Example out."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
 import uuid
 from importlib import metadata
-from typing import Callable, Dict, List, Optional
+from typing import Callable, ContextManager, Dict, List, Optional
 
 import apache_beam as beam
 
-from beam_jobs import interrupts
 from beam_jobs.config import JobConfig, config_as_dict
+from beam_jobs.console import interrupts
 from beam_jobs.errors import ConfigError, UserError
-from beam_jobs.inputs import offline_input_plan, resolve_input
+from beam_jobs.inputs import check_cloud_access, label_rule, offline_input_plan, resolve_input
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset import tfds_metadata
-from transforms.dataset.labels import LabelRule, read_label_names
 from transforms.dataset.manifest import Manifest
-from transforms.dataset.names import HIDDEN_PREFIX, TEMP_PREFIX
+from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, TEMP_PREFIX
+from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.paths import is_remote
-from transforms.pipeline.assign_splits import AssignSplits
+from transforms.pipeline.assign_splits import AssignSplits, LimitPerSplit
 from transforms.pipeline.beam_sink import WriteWithBeamSink
 from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
 from transforms.pipeline.finalize import Finalize, OutputSettings
-from transforms.pipeline.list_images import InputPlan, ListImages
+from transforms.pipeline.list_images import ListImages
 from transforms.pipeline.metrics import counters
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
 from transforms.readback.image_records import load_manifest
@@ -77,6 +78,8 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     refs = listed.refs
     if rule.ranked:  # exact or stratified: by rank among all keys
         refs = refs | "AssignSplits" >> AssignSplits(rule)
+    if cfg.input.limit is not None:  # trying settings: the first N of each split
+        refs = refs | "LimitPerSplit" >> LimitPerSplit(cfg.input.limit)
     if runner.distributed:  # one worker lists; spread the refs (locally: one bundle at a time)
         refs = refs | "SpreadRefs" >> beam.Reshuffle()
     # -> ImageRef(key, uri, label, split, extra)
@@ -91,22 +94,6 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
                               tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression))
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
-
-
-def label_rule(cfg: JobConfig) -> LabelRule:
-    """input.labels (read now: a missing file is one line before any work), label_offset, label_from."""
-    names = None
-    if cfg.input.labels:
-        try:
-            names = read_label_names(files.read_text(cfg.input.labels))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError("input.labels", f"cannot read {cfg.input.labels} ({exc})") from None
-        if not names:
-            raise ConfigError("input.labels", f"{cfg.input.labels} names no class")
-        if len(set(names)) != len(names):
-            raise ConfigError("input.labels", f"{cfg.input.labels} names a class twice")
-    pattern = cfg.input.label_from.regex if cfg.input.label_from else None
-    return LabelRule(names, cfg.input.label_offset, pattern)
 
 
 def _sizes_shards(cfg: JobConfig) -> bool:
@@ -159,7 +146,8 @@ def check_output(path: str, overwrite: bool, area: str) -> None:
 
 
 def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], None] = print,
-                job_file: Optional[str] = None, force_unlock: bool = False) -> Optional[Manifest]:
+                job_file: Optional[str] = None, force_unlock: bool = False,
+                progress: Optional[Callable[[], ContextManager[object]]] = None) -> Optional[Manifest]:
     """Run the conversion to the end and return the manifest.
 
     With `job_file`, build the job offline (Dataflow), write it there and return None.
@@ -172,6 +160,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         runner.check(cfg)
         return dry_run(cfg, runner, job_file, say)
     runner.check(cfg)
+    check_cloud_access(cfg)
     use_emulator_anonymously()
     plan = resolve_input(cfg.input, cfg.output.path)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
@@ -191,7 +180,8 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         reused = shard_markers.count_finished(temp_dir)
         if reused:
             say(f"resuming: {reused} shards finished by an interrupted run of the same input and config are kept")
-        return _run(cfg, runner, plan, temp_dir, run_id, say)
+        with progress() if progress else contextlib.nullcontext():
+            return _run(cfg, runner, plan, temp_dir, run_id, say)
     except BaseException as exc:
         done = shard_markers.count_finished(f"{out}/{TEMP_PREFIX}{fingerprint(cfg)}")
         status = interrupts.received()
@@ -228,6 +218,9 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
         return None
     result.wait_until_finish()
     counted = counters(result)
+    if counted.get("files_skipped"):
+        skipped = counted["files_skipped"]
+        say(f"skipped {skipped} file{'' if skipped == 1 else 's'} whose name input.extensions does not take")
     if counted.get("shards_reused"):
         say(f"reused {counted['shards_reused']} finished shards; converted {counted.get('images_converted', 0)} images")
     return load_manifest(cfg.output.path)
@@ -279,7 +272,33 @@ def summary_lines(manifest: Manifest, path: str) -> list:
     elif manifest.tfds:
         lines.append(f"  tfds: no TFDS metadata: {manifest.tfds}")
     if manifest.num_failed:
-        lines.append(f"  failed: {manifest.num_failed} (listed in failures.jsonl)")
-        for reason, count in manifest.failures_by_reason.items():
+        lines.append(f"  failed: {manifest.num_failed} (all in failures.jsonl); the most common reasons:")
+        examples = failure_examples(path, list(manifest.failures_by_reason)[:TOP_REASONS])
+        for reason, count in list(manifest.failures_by_reason.items())[:TOP_REASONS]:
             lines.append(f"    {count:6d}  {reason}")
+            if reason in examples:
+                lines.append(f"            e.g. {examples[reason]}")
+        if len(manifest.failures_by_reason) > TOP_REASONS:
+            lines.append(f"            ... and {len(manifest.failures_by_reason) - TOP_REASONS} more reasons")
     return lines
+
+
+TOP_REASONS = 3
+
+
+def failure_examples(path: str, reasons: List[str], longest: int = 160) -> Dict[str, str]:
+    """One failure line's uri and message for each of `reasons` (read until all are found)."""
+    found: Dict[str, str] = {}
+    try:
+        with files.open_read(f"{path}/{FAILURES}") as handle:
+            for raw in handle:
+                failure = json.loads(raw)
+                reason = f"{failure['stage']}: {failure['error'].split(':', 1)[0]}"
+                if reason in reasons and reason not in found:
+                    text = f"{failure['uri'].rsplit('/', 1)[-1]}: {failure['error']}"
+                    found[reason] = text if len(text) <= longest else text[:longest - 3] + "..."
+                    if len(found) == len(reasons):
+                        break
+    except (OSError, ValueError, KeyError):
+        pass
+    return found

@@ -4,14 +4,16 @@ from __future__ import annotations
 import dataclasses
 from typing import List, Optional, Tuple
 
-from beam_jobs.config import InputConfig
+from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
+from transforms.dataset.labels import LabelRule, read_label_names
 from transforms.inputs.errors import ListingError
+from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import detect_layout, has_image_extension
 from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
-from transforms.pipeline.list_images import InputPlan
 from transforms.storage import files
+from transforms.storage.gcs import NoCredentials, check_credentials
 
 PROBE_FILES = 1000  # files looked at to tell the layout apart
 
@@ -127,3 +129,33 @@ def offline_input_plan(cfg: InputConfig) -> InputPlan:
         return InputPlan("folder", f"{root}/**", root, "class_folders", cfg.extensions,
                          "auto is not probed in a dry run; set input.layout to choose")
     return InputPlan("folder", f"{root}/**", root, cfg.layout, cfg.extensions, "set in input.layout")
+
+
+def label_rule(cfg: JobConfig) -> LabelRule:
+    """input.labels (read now: a missing file is one line before any work), label_offset, label_from."""
+    names = None
+    if cfg.input.labels:
+        try:
+            names = read_label_names(files.read_text(cfg.input.labels))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("input.labels", f"cannot read {cfg.input.labels} ({exc})") from None
+        if not names:
+            raise ConfigError("input.labels", f"{cfg.input.labels} names no class")
+        if len(set(names)) != len(names):
+            raise ConfigError("input.labels", f"{cfg.input.labels} names a class twice")
+    pattern = cfg.input.label_from.regex if cfg.input.label_from else None
+    return LabelRule(names, cfg.input.label_offset, pattern)
+
+
+def check_cloud_access(cfg: JobConfig) -> None:
+    """gs:// paths need credentials (or an emulator): one line within seconds if there are none."""
+    gs = [key for key, path in (("input.path", cfg.input.path), ("output.path", cfg.output.path))
+          if path.startswith("gs://")]
+    if not gs:
+        return
+    try:
+        check_credentials()
+    except NoCredentials as exc:
+        raise ConfigError(gs[0], f"{exc}: run `gcloud auth application-default login` (or set "
+                                 "GOOGLE_APPLICATION_CREDENTIALS to a key file); for an emulator set "
+                                 "STORAGE_EMULATOR_HOST") from None

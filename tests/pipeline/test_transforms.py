@@ -10,11 +10,12 @@ from transforms.dataset.names import FAILURES as FAILURES_FILE
 from transforms.dataset.sharding import ref_order
 from transforms.elements import Failure, ImageRef
 from transforms.image.spec import ImageSpec
+from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
 from transforms.inputs.splits import SplitRule
 from transforms.pipeline.facts import DatasetFacts, GatherFacts
 from transforms.pipeline.finalize import Finalize, OutputSettings
-from transforms.pipeline.list_images import InputPlan, ListImages
+from transforms.pipeline.list_images import ListImages
 from transforms.pipeline.write_shards import ShardSettings, WriteShards, converter_threads
 
 TRAIN = SplitRule((("train", 1.0),))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import struct
 from typing import Dict, Optional, Tuple
 
 from PIL import Image, UnidentifiedImageError
@@ -60,6 +61,9 @@ def open_image(data: bytes, spec: ImageSpec, name: str = "") -> Image.Image:
         if claimed:
             raise CorruptImage(f"starts like a {claimed} file but its header cannot be read") from exc
         raise UnsupportedImageFormat(f"not an image in an allowed format, first bytes {data[:8]!r}") from exc
+    except (OSError, EOFError, SyntaxError, ValueError, IndexError, struct.error) as exc:  # a plugin's parse
+        raise CorruptImage(f"its {claimed_format(data) or 'image'} header cannot be read "
+                           f"({type(exc).__name__}: {exc})") from exc
     width, height = image.size
     if width * height > spec.max_pixels:
         raise PixelLimitExceeded(

@@ -12,6 +12,7 @@ from typing import Iterable, Iterator, Mapping, Optional, Tuple
 
 import apache_beam as beam
 
+from transforms.dataset.sharding import ref_order
 from transforms.elements import ImageRef
 from transforms.inputs.splits import RankPlan, SplitRule, plan_ranks, split_bucket, split_hash
 
@@ -57,3 +58,23 @@ class AssignSplits(beam.PTransform):
 
 def _plan(counts: Mapping[Tuple[str, int], int], rule: SplitRule) -> RankPlan:
     return plan_ranks(counts, rule)
+
+
+class LimitPerSplit(beam.PTransform):
+    """ImageRefs -> the first `limit` of each split in ref order (the job's, and the shards',
+    order), to try settings on a few images; the rest are not listed at all."""
+
+    def __init__(self, limit: int, label: Optional[str] = None) -> None:
+        super().__init__(label)
+        self._limit = limit
+
+    def expand(self, refs: beam.PCollection) -> beam.PCollection:
+        keep = (
+            refs
+            | "BySplit" >> beam.Map(lambda ref: (ref.split, ref))
+            | "FirstPerSplit" >> beam.combiners.Top.PerKey(self._limit, key=ref_order, reverse=True)
+            | "Keys" >> beam.Map(lambda kv: (kv[0], frozenset(ref.key for ref in kv[1])))
+        )
+        # -> (split, the keys kept)
+        return refs | "Keep" >> beam.Filter(lambda ref, kept: ref.key in kept.get(ref.split, ()),
+                                            beam.pvalue.AsDict(keep))

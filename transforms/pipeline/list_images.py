@@ -10,6 +10,7 @@ from apache_beam.io.fileio import MatchFiles
 from transforms.dataset.labels import LabelRule
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.errors import ListingError
+from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.paths import dirname, is_remote, relative_to
@@ -17,24 +18,6 @@ from transforms.inputs.splits import SplitRule, assign_split
 from transforms.pipeline.assign_splits import UNASSIGNED
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.storage import files
-
-
-@dataclasses.dataclass(frozen=True)
-class InputPlan:
-    """The input, resolved before the pipeline is built.
-
-    `kind` is `folder` (everything under `root`), `glob` (files matching `pattern`, keyed
-    relative to `root`) or `listing` (the listing file at `pattern`).
-    """
-
-    kind: str
-    pattern: str
-    root: str
-    layout: str
-    extensions: Tuple[str, ...]
-    reason: str = ""
-    splits_seen: Tuple[str, ...] = ()  # split folders the layout probe found
-    exclude: Tuple[str, ...] = ()  # never inputs: the output folder when it lies inside the input
 
 
 class _WalkFolderFn(beam.DoFn):

@@ -27,7 +27,8 @@ from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.native_memory import TRIM_EVERY, release_free_memory
 from transforms.runtime.ordered_map import ordered_map
 from transforms.runtime.pool import shared_pool
-from transforms.runtime.work import RecordSettings, label_id, record_for
+from transforms.runtime.progress import PROGRESS
+from transforms.runtime.work import RecordSettings, label_id, mean_record_bytes, record_for
 from transforms.storage import files
 from transforms.storage.shard_markers import (
     Checksummed,
@@ -74,13 +75,6 @@ class ShardResult:
     @property
     def index_name(self) -> Optional[str]:
         return index_file_name(self.file_name) if self.index_path else None
-
-
-def mean_record_bytes(sample: Iterable[ImageRef], image: ImageSpec) -> Optional[float]:
-    """The mean framed size of the records a sample of refs turns into (None if none convert)."""
-    sizes = [framed_length(r.data) for r in (record_for(ref, RecordSettings(image)) for ref in sample)
-             if not isinstance(r, Failure)]
-    return sum(sizes) / len(sizes) if sizes else None
 
 
 class _OneRefPerKeyFn(beam.DoFn):
@@ -140,6 +134,7 @@ class _WriteShardFn(beam.DoFn):
             done = yield from self._write(path, ordered, digest, facts)
         else:  # finished by an interrupted run of the same input and config
             self._reused.inc()
+            PROGRESS.advance(converted=done.num_examples, failed=len(done.failures))
             for failure in done.failures:
                 self._failed[failure.stage].inc()
                 yield beam.pvalue.TaggedOutput(FAILURES, failure)
@@ -164,9 +159,11 @@ class _WriteShardFn(beam.DoFn):
             for ref, record in ordered_map(self._converter(facts.labels, facts.kinds), ordered, threads):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
+                    PROGRESS.advance(failed=1)
                     failures.append(record)
                     yield beam.pvalue.TaggedOutput(FAILURES, record)
                     continue
+                PROGRESS.advance(converted=1)
                 write_record(handle, record.data)
                 truncated += record.truncated
                 if ref.label is not None:
@@ -249,6 +246,7 @@ def _plan(counts: Mapping[Tuple[str, int], int], settings: ShardSettings,
     record_bytes = mean_record_bytes(facts.sample, settings.image) if sized else None
     # An index of one line is one the `tfrecord` package cannot read: indexed shards hold two or more.
     minimum = max(settings.min_records, 2 if settings.index else 1)
+    PROGRESS.set_total(sum(counts.values()))
     return plan_shards(counts, fixed, record_bytes, settings.target_bytes, minimum)
 
 

@@ -6,8 +6,9 @@ A module-level function over picklable arguments, so threads and worker processe
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, NamedTuple, Optional, Union
+from typing import Iterable, Mapping, NamedTuple, Optional, Union
 
+from transforms.dataset.framing import framed_length
 from transforms.elements import STAGE_ENCODE, STAGE_READ, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
 from transforms.image.spec import ImageSpec, StageError
@@ -71,3 +72,10 @@ def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int],
         return BuiltRecord(build_example(converted, label, kinds), converted.truncated)
     except Exception as exc:  # noqa: BLE001
         return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)
+
+
+def mean_record_bytes(sample: Iterable[ImageRef], image: ImageSpec) -> Optional[float]:
+    """The mean framed size of the records a sample of refs turns into (None if none convert)."""
+    sizes = [framed_length(r.data) for r in (record_for(ref, RecordSettings(image)) for ref in sample)
+             if not isinstance(r, Failure)]
+    return sum(sizes) / len(sizes) if sizes else None

@@ -25,3 +25,31 @@ def use_emulator_anonymously() -> None:
         auth._Credentials._credentials = None
         auth._Credentials._credentials_init = True
     _done.set()
+
+
+class NoCredentials(Exception):
+    """gs:// is used, no emulator is set, and Google Cloud credentials cannot be found."""
+
+
+def check_credentials(seconds: float = 8.0) -> None:
+    """Find Application Default Credentials (or the emulator) within `seconds`, else raise
+    NoCredentials: Beam would otherwise retry for minutes, printing tracebacks."""
+    if os.environ.get(EMULATOR_ENV):
+        return
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    outcome: list = []
+
+    def look() -> None:
+        try:
+            google.auth.default()
+            outcome.append(None)
+        except DefaultCredentialsError as exc:
+            outcome.append(exc)
+
+    finder = threading.Thread(target=look, name="find-credentials", daemon=True)
+    finder.start()
+    finder.join(seconds)
+    if not outcome or outcome[0] is not None:
+        raise NoCredentials("no Google Cloud credentials found" + ("" if outcome else f" within {seconds:.0f} s"))

@@ -1,0 +1,182 @@
+"""`convert --plan`: what a conversion would do, in seconds, writing nothing.
+
+The input is listed here, in this process, with the same pure functions the job uses
+(layouts, listing rows, labels, splits, one record per key, the shard plan), so the
+plan's counts are the job's. A small sample, the one `output.shards: auto` sizes from, is
+converted in memory to measure the record size and the speed.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import heapq
+import os
+import time
+from typing import Callable, Counter, Dict, Iterator, List, Tuple
+
+import yaml
+
+from beam_jobs.config import JobConfig, config_as_dict
+from beam_jobs.inputs import check_cloud_access, label_rule, resolve_input
+from transforms.dataset.labels import LabelRule
+from transforms.dataset.sharding import ref_order, shard_count, shards_for
+from transforms.elements import ImageRef
+from transforms.inputs.errors import ListingError
+from transforms.inputs.input_plan import InputPlan
+from transforms.inputs.layouts import has_image_extension, ref_from_folder
+from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
+from transforms.inputs.paths import dirname, is_remote, relative_to
+from transforms.inputs.splits import SplitRule, assign_split, exact_splits
+from transforms.runtime.work import mean_record_bytes
+from transforms.storage import files
+
+SAMPLE = 64  # as transforms/pipeline/facts.SAMPLE_SIZE: the refs `auto` sizes shards from
+FIXED_SECONDS = 1.5  # a local run's fixed cost (Beam's import, the runner), docs/performance.md
+SHOWN_CLASSES = 10
+
+
+@dataclasses.dataclass
+class Listed:
+    refs: List[ImageRef]
+    files: int = 0  # files looked at (folders and globs)
+    skipped: int = 0  # not taken by input.extensions
+    failed: Counter = dataclasses.field(default_factory=collections.Counter)  # list failures by reason
+
+
+def _paths(plan: InputPlan) -> Iterator[str]:
+    if plan.kind == "glob":
+        yield from files.list_files(plan.pattern)
+    elif is_remote(plan.root):
+        yield from (p for p in files.iter_remote(plan.root)
+                    if not any(part.startswith(".") for part in relative_to(plan.root, p).split("/")[:-1]))
+    else:
+        yield from (p for p, problem in files.walk(plan.root, plan.exclude) if not problem)
+
+
+def list_refs(plan: InputPlan, labels: LabelRule) -> Listed:
+    """Every ImageRef the job would list (splits not assigned yet) and what it would not."""
+    out = Listed([])
+    if plan.kind == "listing":
+        base = dirname(plan.pattern)
+        with files.open_read(plan.pattern) as raw:
+            for _, row in listing_rows(text_lines(raw), "." + plan.pattern.rsplit(".", 1)[-1].lower()):
+                try:
+                    if isinstance(row, ListingError):
+                        raise row
+                    ref = ref_from_row(row, base, None)
+                except ListingError:
+                    out.failed["list: ListingError"] += 1
+                    continue
+                if row.get("split") in (None, ""):
+                    ref = dataclasses.replace(ref, split="")
+                _keep(out, ref, labels, from_folder=False)
+        return out
+    for path in _paths(plan):
+        out.files += 1
+        if not has_image_extension(path, plan.extensions):
+            out.skipped += 1
+            continue
+        try:
+            ref = ref_from_folder(relative_to(plan.root, path), path, plan.layout, None)
+        except ListingError:
+            out.failed["list: ListingError"] += 1
+            continue
+        if plan.layout != "split_class_folders":
+            ref = dataclasses.replace(ref, split="")
+        _keep(out, ref, labels, from_folder=True)
+    return out
+
+
+def _keep(out: Listed, ref: ImageRef, labels: LabelRule, from_folder: bool) -> None:
+    if labels.pattern and (from_folder or ref.label is None):
+        label = labels.from_name(ref.uri.rsplit("/", 1)[-1])
+        if label is None:
+            out.failed["list: NoLabel"] += 1
+            return
+        ref = dataclasses.replace(ref, label=label)
+    if labels.names is not None and ref.label is not None and ref.label not in labels.names:
+        out.failed["list: UnknownLabel"] += 1
+        return
+    out.refs.append(ref)
+
+
+def with_splits(refs: List[ImageRef], rule: SplitRule) -> List[ImageRef]:
+    """Splits as the job assigns them: by hash, or by rank (exact, stratified)."""
+    pending = [r for r in refs if r.split == ""]
+    if rule.ranked:
+        chosen = exact_splits([(r.key, r.label) for r in pending], rule)
+        split_of: Callable[[ImageRef], str] = lambda r: chosen[r.key]  # noqa: E731
+    else:
+        split_of = lambda r: assign_split(r.key, rule.fractions)  # noqa: E731
+    return [dataclasses.replace(r, split=split_of(r)) if r.split == "" else r for r in refs]
+
+
+def one_per_key(refs: List[ImageRef]) -> Tuple[List[ImageRef], int]:
+    """The refs the job keeps (the first of each key in ref order), and how many it drops."""
+    kept: Dict[str, ImageRef] = {}
+    for ref in sorted(refs, key=ref_order):
+        kept.setdefault(ref.key, ref)
+    return list(kept.values()), len(refs) - len(kept)
+
+
+def plan_lines(cfg: JobConfig) -> List[str]:
+    """The plan, as printed by `convert --plan`."""
+    started = time.monotonic()
+    check_cloud_access(cfg)
+    plan = resolve_input(cfg.input, cfg.output.path)
+    listed = list_refs(plan, label_rule(cfg))
+    refs, duplicates = one_per_key(with_splits(listed.refs, cfg.split_rule()))
+    if cfg.input.limit is not None:
+        refs = limited(refs, cfg.input.limit)
+    lines = [f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})"]
+    if plan.kind != "listing":
+        lines.append(f"  files: {listed.files} found, {listed.skipped} skipped by input.extensions, "
+                     f"{len(listed.refs) + sum(listed.failed.values())} taken")
+    for reason, count in listed.failed.most_common():
+        lines.append(f"  would fail: {count} ({reason})")
+    if duplicates:
+        lines.append(f"  would fail: {duplicates} (list: DuplicateKey, a key listed more than once)")
+    lines += _class_lines(refs)
+    sample = heapq.nsmallest(SAMPLE, refs, key=ref_order)
+    measured = time.monotonic()
+    record_bytes = mean_record_bytes(sample, cfg.image.spec()) or 0.0
+    per_image = (time.monotonic() - measured) / max(1, len(sample))
+    splits = collections.Counter(r.split for r in refs)
+    out = cfg.output
+    minimum = max(out.min_shard_records, 2 if out.index else 1)
+    lines.append(f"output: {out.path}  (about {record_bytes / 1e3:.1f} KB a record, from {len(sample)} converted now)")
+    for split, count in sorted(splits.items()):
+        shards = shard_count(count, shards_for(out.shards_of(), split), record_bytes,
+                             out.shard_size_mb * 1024 * 1024, minimum)
+        lines.append(f"  {split}: {count} records in {shards} shard{'' if shards == 1 else 's'}, "
+                     f"about {count * record_bytes / 1e6:.1f} MB")
+    cores = os.cpu_count() or 1
+    estimate = FIXED_SECONDS + len(refs) * per_image / min(cores, max(1, cores))
+    lines.append(f"time: about {estimate:.0f} s here ({per_image * 1e3:.1f} ms an image in one thread, "
+                 f"{cores} cores); planned in {time.monotonic() - started:.1f} s, nothing written")
+    lines.append("config:")
+    lines += ["  " + line for line in yaml.safe_dump(config_as_dict(cfg), sort_keys=False).splitlines()]
+    return lines
+
+
+def limited(refs: List[ImageRef], limit: int) -> List[ImageRef]:
+    """The first `limit` refs of each split in ref order (what --limit converts)."""
+    per_split: Dict[str, List[ImageRef]] = collections.defaultdict(list)
+    for ref in refs:
+        per_split[ref.split].append(ref)
+    return [ref for group in per_split.values() for ref in heapq.nsmallest(limit, group, key=ref_order)]
+
+
+def _class_lines(refs: List[ImageRef]) -> List[str]:
+    classes = collections.Counter(r.label for r in refs if r.label is not None)
+    if not classes:
+        return [f"  {len(refs)} images, no labels"]
+    lines = [f"  {len(refs)} images in {len(classes)} classes:"]
+    for name, count in sorted(classes.items(), key=lambda kv: (-kv[1], kv[0]))[:SHOWN_CLASSES]:
+        lines.append(f"    {count:6d}  {name}")
+    if len(classes) > SHOWN_CLASSES:
+        lines.append(f"    ... and {len(classes) - SHOWN_CLASSES} more classes")
+    unlabelled = sum(1 for r in refs if r.label is None)
+    if unlabelled:
+        lines.append(f"    {unlabelled:6d}  (no label: -1)")
+    return lines

@@ -1,0 +1,23 @@
+"""The input, resolved before the job is built: what kind, where, which layout and why."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class InputPlan:
+    """The input, resolved before the pipeline is built.
+
+    `kind` is `folder` (everything under `root`), `glob` (files matching `pattern`, keyed
+    relative to `root`) or `listing` (the listing file at `pattern`).
+    """
+
+    kind: str
+    pattern: str
+    root: str
+    layout: str
+    extensions: Tuple[str, ...]
+    reason: str = ""
+    splits_seen: Tuple[str, ...] = ()  # split folders the layout probe found
+    exclude: Tuple[str, ...] = ()  # never inputs: the output folder when it lies inside the input

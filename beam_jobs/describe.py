@@ -7,7 +7,8 @@ from typing import List
 
 from transforms.dataset.manifest import Manifest
 from transforms.readback.contact_sheet import contact_sheet
-from transforms.readback.image_records import ImageRecords, load_manifest
+from transforms.readback.image_records import load_manifest
+from transforms.readback.iterable import ImageRecords
 from transforms.records.features import KEY_LABEL, KEY_LABEL_TEXT
 
 MAX_CLASS_ROWS = 40

@@ -101,7 +101,9 @@ class DataflowJobRunner(JobRunner):
         if template:
             say(f"wrote a Dataflow template to {template}; the project is staged beside it")
             return False
-        say(f"submitted Dataflow job {result.job_id()}; waiting for it to finish")
+        cloud = options.view_as(GoogleCloudOptions)
+        say(f"submitted Dataflow job {result.job_id()}; progress and logs: "
+            f"https://console.cloud.google.com/dataflow/jobs/{cloud.region}/{result.job_id()}?project={cloud.project}")
         return True
 
     def scratch_prefix(self, cfg: JobConfig, root: str) -> str:

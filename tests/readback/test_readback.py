@@ -11,7 +11,7 @@ from PIL import Image
 
 from beam_jobs.cli import main
 from tests.support import imaging
-from transforms.readback.image_records import ImageRecords
+from transforms.readback.iterable import ImageRecords
 from transforms.readback.tfdata import tf_dataset
 
 

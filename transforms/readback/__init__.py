@@ -8,7 +8,7 @@ imports TensorFlow when called.
 from transforms.lazy import lazy_exports
 
 _EXPORTS = {
-    "ImageRecords": "transforms.readback.image_records",
+    "ImageRecords": "transforms.readback.iterable",
     "load_manifest": "transforms.readback.image_records",
     "decode_pixels": "transforms.readback.image_records",
     "tf_dataset": "transforms.readback.tfdata",

@@ -1,26 +1,20 @@
 """Reading a converted dataset back without TensorFlow (nor Beam, for local datasets):
 the manifest, framing and CRCs, Examples, pixels.
 
-`ImageRecords` is a torch-style iterable dataset (it never imports torch): iterate it for
-`(image, label)` pairs of numpy arrays, or dicts of every feature; `shard(count, index)`
-splits the shards between data-loader workers.
+The readers (transforms/readback/iterable.py, random_access.py) are built on these.
 """
 from __future__ import annotations
 
-import copy
-import dataclasses
 import io
-from typing import Any, BinaryIO, Dict, Iterator, List, Optional
+from typing import Any, BinaryIO, Dict, List, Optional
 
 import numpy as np
 from PIL import Image
 
-from transforms.dataset.framing import iter_records
 from transforms.dataset.manifest import Manifest, parse_manifest
 from transforms.dataset.names import MANIFEST
 from transforms.errors import DatasetError
 from transforms.records.features import KEY_CHANNELS, KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_WIDTH
-from transforms.records.proto import parse_example
 from transforms.storage import files, transaction
 from transforms.storage.lock import read_lock
 
@@ -98,48 +92,6 @@ def check_record(features: Dict[str, list]) -> Optional[str]:
     return None
 
 
-@dataclasses.dataclass
-class ImageRecords:
-    """The records of one split as numpy, torch-style: `for image, label in ImageRecords(...)`.
-
-    `features="all"` yields a dict of every feature (lists of values) plus `image` (pixels).
-    """
-
-    path: str
-    split: str = "train"
-    features: str = "image_label"
-    decode: bool = True
-    _shards: Optional[List[str]] = None
-
-    def __post_init__(self) -> None:
-        self.manifest = load_manifest(self.path)
-        if self._shards is None:
-            self._shards = shard_paths(self.path, self.manifest, self.split)
-
-    def shard(self, count: int, index: int) -> "ImageRecords":
-        """This reader's share of the shards (e.g. one DataLoader worker's)."""
-        part = copy.copy(self)  # the manifest is not read again
-        part._shards = self._shards[index::count]
-        return part
-
-    def __len__(self) -> int:
-        files_here = set(p.rsplit("/", 1)[-1] for p in self._shards)
-        return sum(s.num_examples for s in self.manifest.split(self.split).shards if s.file in files_here)
-
-    def __iter__(self) -> Iterator[Any]:
-        shards = self._shards
-        worker = _torch_worker_info()
-        if worker is not None:  # split shards between DataLoader workers, as torch expects
-            shards = shards[worker.id::worker.num_workers]
-        for shard in shards:
-            with open_shard(shard) as handle:
-                for _, record in iter_records(handle):
-                    yield self._item(parse_example(record))
-
-    def _item(self, features: Dict[str, list]) -> Any:
-        return item_of(features, self.features, self.decode)
-
-
 def item_of(features: Dict[str, list], kind: str, decode: bool) -> Any:
     """What a reader yields for a parsed record: `(image, label)`, or (`kind="all"`) a dict of
     every feature plus `image`; the image decoded to pixels, or its encoded bytes."""
@@ -147,11 +99,3 @@ def item_of(features: Dict[str, list], kind: str, decode: bool) -> Any:
     if kind == "all":
         return dict(features, image=image)
     return image, features.get(KEY_LABEL, [-1])[0]
-
-
-def _torch_worker_info():
-    """torch's DataLoader worker info when torch is already loaded (never imports it)."""
-    import sys
-
-    torch_data = sys.modules.get("torch.utils.data")
-    return torch_data.get_worker_info() if torch_data is not None else None

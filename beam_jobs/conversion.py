@@ -216,7 +216,7 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
     result = pipeline.run()
     if not runner.started(result, options, say):
         return None
-    result.wait_until_finish()
+    runner.follow(result, say)
     counted = counters(result)
     if counted.get("files_skipped"):
         skipped = counted["files_skipped"]

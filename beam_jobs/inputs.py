@@ -12,6 +12,7 @@ from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import detect_layout, has_image_extension
 from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
+from transforms.records.features import RESERVED_PREFIX
 from transforms.storage import files
 from transforms.storage.gcs import NoCredentials, check_credentials
 
@@ -111,6 +112,10 @@ def check_listing(uri: str) -> None:
         for number, row in listing_rows(text_lines(raw), suffix):
             if isinstance(row, ListingError) and ("'path' column" in str(row) or "not UTF-8" in str(row)):
                 raise ConfigError("input.path", f"{uri} line {number}: {row}")
+            clashing = sorted(k for k in (row if isinstance(row, dict) else {}) if str(k).startswith(RESERVED_PREFIX))
+            if clashing:
+                raise ConfigError("input.path", f"{uri}: field {clashing[0]!r} would clash with the image/ features "
+                                                "records carry; rename it")
             return  # a first entry (even a bad one: it becomes a failure line)
     raise ConfigError("input.path", f"listing {uri} has no entries")
 

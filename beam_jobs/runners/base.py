@@ -47,6 +47,10 @@ class JobRunner:
         """Say what was submitted; False when there is nothing to wait for (a template)."""
         return True
 
+    def follow(self, result, say: Callable[[str], None]) -> None:
+        """Wait for the submitted job to end."""
+        result.wait_until_finish()
+
     def scratch_prefix(self, cfg: JobConfig, root: str) -> str:
         """A folder that this process and the job's workers both reach, for files a job
         hands back (verify's report): a local temp folder, or one beside the dataset."""

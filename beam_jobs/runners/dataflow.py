@@ -79,6 +79,9 @@ def option_values(cfg: JobConfig) -> Dict[str, Any]:
     return values
 
 
+FOLLOW_SECONDS = 30
+
+
 class DataflowJobRunner(JobRunner):
     name = "dataflow"
     supports_dry_run = True
@@ -105,6 +108,18 @@ class DataflowJobRunner(JobRunner):
         say(f"submitted Dataflow job {result.job_id()}; progress and logs: "
             f"https://console.cloud.google.com/dataflow/jobs/{cloud.region}/{result.job_id()}?project={cloud.project}")
         return True
+
+    def follow(self, result, say: Callable[[str], None]) -> None:
+        """Wait, saying every half minute what the job's counters say (its workers are elsewhere)."""
+        from apache_beam.runners.runner import PipelineState
+
+        from transforms.pipeline.metrics import counters
+
+        while not PipelineState.is_terminal(result.wait_until_finish(duration=FOLLOW_SECONDS * 1000)):
+            counted = counters(result)
+            failed = sum(v for k, v in counted.items() if k.startswith("images_failed_"))
+            say(f"progress: {counted.get('images_converted', 0)} images converted, {failed} failed "
+                f"({result.state})")
 
     def scratch_prefix(self, cfg: JobConfig, root: str) -> str:
         return f"{cfg.dataflow.temp_location.rstrip('/')}/verify-{uuid.uuid4().hex[:12]}"

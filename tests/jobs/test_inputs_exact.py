@@ -109,7 +109,8 @@ def test_a_line_that_is_not_utf8_is_a_failure_and_the_rest_convert(tmp_path, cap
 
 
 def test_an_empty_listing_is_one_line_and_nothing_is_written(tmp_path, capsys):
-    for name, text in (("empty.csv", "path,label\n"), ("empty.jsonl", "\n"), ("nopath.csv", "file,label\na.jpg,x\n")):
+    for name, text in (("empty.csv", "path,label\n"), ("empty.jsonl", "\n"),
+                       ("reserved.csv", "path,image/height\na,1\n"), ("nopath.csv", "file,label\na.jpg,x\n")):
         listing = tmp_path / name
         listing.write_text(text)
         code, _, err = run(capsys, listing, tmp_path / "out")

@@ -224,16 +224,19 @@ class DatasetConfig(_Section):
     @field_validator("name")
     @classmethod
     def check_name(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", value):
-            raise ValueError(f"must be snake_case (a-z, 0-9, _; a letter first), as TFDS names datasets, got {value!r}")
-        return value
+        return _matching(value, r"[a-z][a-z0-9_]*", "snake_case (a-z, 0-9, _; a letter first), as TFDS names datasets")
 
-    @field_validator("version")
+    @field_validator("version", mode="before")
     @classmethod
-    def check_version(cls, value: str) -> str:
-        if not re.fullmatch(r"\d+\.\d+\.\d+", value):
-            raise ValueError(f"must be MAJOR.MINOR.PATCH, got {value!r}")
-        return value
+    def check_version(cls, value: Any) -> str:  # --set dataset.version=1.0 reads as a YAML number
+        return _matching(str(value), r"\d+\.\d+\.\d+", "MAJOR.MINOR.PATCH")
+
+
+def _matching(value: Any, pattern: str, what: str) -> Any:
+    """`value` if it is None or matches `pattern` whole, else the error `must be <what>`."""
+    if value is not None and not re.fullmatch(pattern, value):
+        raise ValueError(f"must be {what}, got {value!r}")
+    return value
 
 
 def snake_case(text: str) -> str:
@@ -258,9 +261,7 @@ class PortableConfig(_Section):
     @field_validator("job_endpoint")
     @classmethod
     def check_endpoint(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not re.fullmatch(r"[\w.\-]+:\d{1,5}", value):
-            raise ValueError(f"must be host:port, got {value!r}")
-        return value
+        return _matching(value, r"[\w.\-]+:\d{1,5}", "host:port")
 
 
 RUNNERS = ("direct", "dataflow", "flink", "spark", "portable")

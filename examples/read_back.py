@@ -38,7 +38,8 @@ def main(path: str) -> None:
                 print(f"  {split}: {example['image/filename'].numpy().decode()} "
                       f"{tuple(image.shape)} label {label} ({labels[label] if label >= 0 else '-'})")
             count += 1
-        print(f"  {split}: {count} records read back with tf.data from {len(files)} shard{'' if len(files) == 1 else 's'}")
+        shards = "shard" if len(files) == 1 else "shards"
+        print(f"  {split}: {count} records read back with tf.data from {len(files)} {shards}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,92 @@
+"""The annotation readers on generated files: the quirks real exports have, and one line
+naming the file and place for what cannot be read."""
+import json
+
+import pytest
+
+from transforms.inputs.annotations.coco import read_coco
+from transforms.inputs.annotations.csv_boxes import read_csv_boxes
+from transforms.inputs.annotations.model import RLE, AnnotationError
+from transforms.inputs.annotations.voc import read_voc
+from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
+
+VOC = """<annotation>
+  <filename>2011_000003.jpg</filename>
+  <size><width>500</width><height>338</height><depth>3</depth></size>
+  <object><name>person</name><pose/><truncated/><difficult/>
+    <bndbox><xmin>191.0</xmin><ymin>107.5</ymin><xmax>313</xmax><ymax>338</ymax></bndbox></object>
+  <object><name>dog</name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult>
+    <bndbox><xmin>1</xmin><ymin>1</ymin><xmax>10</xmax><ymax>20</ymax></bndbox></object>
+</annotation>"""
+
+
+def test_voc_as_labelme_and_labelimg_write_it():
+    annotation = read_voc(VOC, "2011_000003.jpg", "a.xml")
+    assert annotation.size == (500, 338) and annotation.file_name == "2011_000003.jpg"
+    person, dog = annotation.objects
+    assert person.label == "person" and person.box == (190.0, 106.5, 313.0, 338.0)  # 1-based inclusive
+    assert (person.difficult, person.truncated, person.view) == (False, False, "")  # empty tags
+    assert dog.box == (0.0, 0.0, 10.0, 20.0) and dog.truncated and dog.view == "Left"
+
+
+@pytest.mark.parametrize("text, says", [
+    ("<annotation><object>", "a.xml: not XML"),
+    ("<annotation><object><name>x</name></object></annotation>", "a.xml object 0: needs <name> and <bndbox>"),
+    ("<annotation><object><name>x</name><bndbox><xmin>a</xmin></bndbox></object></annotation>",
+     "a.xml object 0: <xmin> is 'a', not a number"),
+])
+def test_voc_errors_name_the_file_and_object(text, says):
+    with pytest.raises(AnnotationError, match=says):
+        read_voc(text, "k", "a.xml")
+
+
+def test_coco_polygons_rle_crowds_and_noncontiguous_ids():
+    document = {
+        "images": [{"id": 7, "file_name": "a.jpg", "width": 256, "height": 256},
+                   {"id": 9, "file_name": "empty.jpg", "width": 10, "height": 10}],
+        "categories": [{"id": 1, "name": "screw"}, {"id": 90, "name": "toothbrush"}],
+        "annotations": [
+            {"image_id": 7, "category_id": 90, "bbox": [10, 20, 30, 40], "iscrowd": 0, "area": 1000.5,
+             "segmentation": [[10, 20, 40, 20, 40, 60], [1, 2]]},
+            {"image_id": 7, "category_id": 1, "bbox": [0, 0, 5, 5], "iscrowd": 1,
+             "segmentation": {"counts": [0, 3, 7], "size": [2, 5]}},
+        ],
+    }
+    a, empty = read_coco(json.dumps(document), "instances.json")
+    assert a.key == "a.jpg" and a.size == (256, 256) and empty.objects == ()
+    brush, crowd = a.objects
+    assert (brush.label, brush.class_id, brush.box, brush.area) == ("toothbrush", 90, (10.0, 20.0, 40.0, 60.0), 1000.5)
+    assert brush.polygons == ((10.0, 20.0, 40.0, 20.0, 40.0, 60.0),)  # a two-number "polygon" is dropped
+    assert crowd.crowd and crowd.rle == RLE((0, 3, 7), 2, 5)
+
+
+def test_coco_errors_name_the_annotation():
+    with pytest.raises(AnnotationError, match=r"c.json: annotations\[0\]: KeyError"):
+        list(read_coco(json.dumps({"images": [], "annotations": [{"image_id": 1}]}), "c.json"))
+
+
+def test_yolo_dataset_yaml_labels_and_paths():
+    spec = read_dataset_yaml("path: ../datasets/coco8\ntrain: images/train\nval: images/val\n"
+                             "names:\n  0: person\n  1: bicycle\n", "/data/cfg", "coco8.yaml")
+    assert spec["root"] == "/data/datasets/coco8" and spec["names"] == {0: "person", 1: "bicycle"}
+    assert spec["splits"] == {"train": "/data/datasets/coco8/images/train", "val": "/data/datasets/coco8/images/val"}
+    assert read_dataset_yaml("names: [a, b]\n", "/d")["names"] == {0: "a", 1: "b"}
+    assert label_path("/d/images/train/images/x.jpeg") == "/d/images/train/labels/x.txt"
+    annotation = read_labels("0 0.5 0.5 0.2 0.4\n\n1 0.1 0.1 0.2 0.2\n", "x.jpg", spec["names"])
+    assert annotation.normalised and [o.label for o in annotation.objects] == ["person", "bicycle"]
+    assert annotation.objects[0].box == pytest.approx((0.4, 0.3, 0.6, 0.7))
+    assert read_labels(None, "y.jpg", spec["names"]).objects == ()  # no label file: no objects
+    with pytest.raises(AnnotationError, match="x.txt:1: class 5 is not in the dataset's names"):
+        read_labels("5 0.5 0.5 0.1 0.1\n", "x.jpg", spec["names"], "x.txt")
+    with pytest.raises(AnnotationError, match="needs `names`"):
+        read_dataset_yaml("train: images\n", "/d", "bad.yaml")
+
+
+def test_csv_boxes_as_the_tutorials_write_them():
+    lines = ["filename,width,height,class,xmin,ymin,xmax,ymax\n", "a.jpg,640,480,cat,10,20,110,220\n",
+             "b.jpg,64,48,dog,1,2,3,4\n", "a.jpg,640,480,dog,0,0,5,5\n"]
+    a, b = read_csv_boxes(lines, "boxes.csv")
+    assert a.key == "a.jpg" and a.size == (640, 480) and [o.label for o in a.objects] == ["cat", "dog"]
+    assert b.objects[0].box == (1.0, 2.0, 3.0, 4.0)
+    with pytest.raises(AnnotationError, match="boxes.csv: missing column"):
+        list(read_csv_boxes(["filename,class\n"], "boxes.csv"))

@@ -1,0 +1,51 @@
+"""COCO instances JSON: `images` (file_name, width, height), `annotations` (image_id,
+category_id, bbox [x, y, w, h] in pixels, iscrowd, area, segmentation as polygons or RLE),
+`categories` (id, name; ids need not be contiguous and are kept)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterator, List, Mapping, Tuple
+
+from transforms.inputs.annotations.model import RLE, AnnotatedObject, Annotation, AnnotationError
+
+
+def categories(document: Mapping[str, Any]) -> Dict[int, str]:
+    """{category id: name}, as the file gives them."""
+    return {int(c["id"]): str(c["name"]) for c in document.get("categories", [])}
+
+
+def _segmentation(value: Any) -> Tuple[Tuple[Tuple[float, ...], ...], Any]:
+    if isinstance(value, list):  # polygons
+        return tuple(tuple(float(v) for v in polygon) for polygon in value if len(polygon) >= 6), None
+    if isinstance(value, dict) and "counts" in value and "size" in value:
+        height, width = (int(v) for v in value["size"])
+        counts = value["counts"] if isinstance(value["counts"], str) else tuple(int(c) for c in value["counts"])
+        return (), RLE(counts, height, width)
+    return (), None
+
+
+def read_coco(text: str, where: str = "") -> Iterator[Annotation]:
+    """One Annotation per image of the document (images without annotations: no objects),
+    keyed by `file_name`."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise AnnotationError(f"{where}: not JSON ({exc})") from None
+    names = categories(document)
+    per_image: Dict[int, List[AnnotatedObject]] = {}
+    for number, item in enumerate(document.get("annotations", [])):
+        try:
+            x, y, w, h = (float(v) for v in item["bbox"])
+            category = int(item["category_id"])
+            polygons, rle = _segmentation(item.get("segmentation"))
+            obj = AnnotatedObject(
+                label=names.get(category, str(category)), class_id=category, box=(x, y, x + w, y + h),
+                crowd=bool(item.get("iscrowd", 0)), polygons=polygons, rle=rle,
+                area=float(item["area"]) if "area" in item else None)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnnotationError(f"{where}: annotations[{number}]: {type(exc).__name__}: {exc}") from None
+        per_image.setdefault(int(item["image_id"]), []).append(obj)
+    for image in document.get("images", []):
+        size = (int(image["width"]), int(image["height"])) if image.get("width") and image.get("height") else None
+        yield Annotation(key=str(image["file_name"]), objects=tuple(per_image.get(int(image["id"]), ())),
+                         size=size, file_name=str(image["file_name"]))

@@ -1,0 +1,56 @@
+"""Pascal VOC XML (labelImg, CVAT, labelme exports): `<filename>`, `<size>`, `<object>`s with
+`name`, `bndbox`, `difficult`, `truncated`, `pose`. Coordinates are 1-based pixel indices,
+inclusive, as written (floats tolerated); empty tags (`<difficult/>`) read as absent."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from typing import Optional
+
+from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError
+
+
+def _text(node: Optional[ElementTree.Element], tag: str) -> str:
+    found = node.find(tag) if node is not None else None
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _flag(node: ElementTree.Element, tag: str) -> bool:
+    value = _text(node, tag)
+    try:
+        return bool(int(float(value))) if value else False
+    except ValueError:
+        return value.lower() in ("true", "yes")
+
+
+def _number(node: ElementTree.Element, tag: str, where: str) -> float:
+    value = _text(node, tag)
+    try:
+        return float(value)
+    except ValueError:
+        raise AnnotationError(f"{where}: <{tag}> is {value!r}, not a number") from None
+
+
+def read_voc(xml_text: str, key: str, where: str = "") -> Annotation:
+    """The Annotation of one VOC XML document; `where` names the file in errors."""
+    try:
+        root = ElementTree.fromstring(xml_text)
+    except ElementTree.ParseError as exc:
+        raise AnnotationError(f"{where}: not XML ({exc})") from None
+    size_node = root.find("size")
+    size = None
+    if size_node is not None and _text(size_node, "width") and _text(size_node, "height"):
+        width, height = int(float(_text(size_node, "width"))), int(float(_text(size_node, "height")))
+        size = (width, height) if width > 0 and height > 0 else None  # some tools write 0 x 0
+    objects = []
+    for number, node in enumerate(root.findall("object")):
+        box = node.find("bndbox")
+        here = f"{where} object {number}"
+        name = _text(node, "name")
+        if not name or box is None:
+            raise AnnotationError(f"{here}: needs <name> and <bndbox>")
+        xmin, ymin = _number(box, "xmin", here), _number(box, "ymin", here)
+        xmax, ymax = _number(box, "xmax", here), _number(box, "ymax", here)
+        objects.append(AnnotatedObject(
+            label=name, box=(xmin - 1.0, ymin - 1.0, xmax, ymax),  # 1-based inclusive -> continuous
+            difficult=_flag(node, "difficult"), truncated=_flag(node, "truncated"), view=_text(node, "pose")))
+    return Annotation(key=key, objects=tuple(objects), size=size, file_name=_text(root, "filename"))

@@ -44,6 +44,7 @@ class InputConfig(_Section):
     label_offset: Literal[0, 1] = 0  # the first id: 1 when 0 is the background (detection label maps)
     label_from: Optional["LabelFrom"] = None  # the label from the file name
     limit: Optional[int] = Field(default=None, ge=1)  # only the first N images of each split (--limit)
+    annotations: "AnnotationsConfig" = Field(default_factory=lambda: AnnotationsConfig())
 
     @field_validator("path")
     @classmethod
@@ -59,6 +60,28 @@ class InputConfig(_Section):
     @classmethod
     def check_dotted(cls, value: Tuple[str, ...]) -> Tuple[str, ...]:
         return tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in value)
+
+
+class AnnotationsConfig(_Section):
+    """`input.annotations`: boxes for object detection, joined to the images by file name."""
+
+    format: Literal["none", "coco", "voc", "csv"] = "none"
+    path: Optional[str] = None  # coco: the instances JSON; voc: the folder of XML files; csv: the CSV
+    frame: Literal["auto", "stored", "upright"] = "auto"  # the pixel frame the boxes are given in
+    crowd: Literal["keep", "drop"] = "keep"
+    difficult: Literal["keep", "drop"] = "keep"
+    min_visible: float = Field(default=0.0, ge=0.0, le=1.0)  # drop boxes with less of their area left
+
+    @field_validator("path")
+    @classmethod
+    def check_expand(cls, value: Optional[str]) -> Optional[str]:
+        return None if value is None else _local_path(value)
+
+    @model_validator(mode="after")
+    def check_path(self) -> "AnnotationsConfig":
+        if self.format != "none" and not self.path:
+            raise ValueError(f"[path] is needed by format {self.format}")
+        return self
 
 
 class LabelFrom(_Section):

@@ -15,7 +15,7 @@ import apache_beam as beam
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.console import interrupts
 from beam_jobs.errors import ConfigError, UserError
-from beam_jobs.inputs import check_cloud_access, label_rule, offline_input_plan, resolve_input
+from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, offline_input_plan, resolve_input
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset import tfds_metadata
@@ -23,6 +23,7 @@ from transforms.dataset.manifest import Manifest
 from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, TEMP_PREFIX
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.paths import is_remote
+from transforms.pipeline.annotations import AttachAnnotations
 from transforms.pipeline.assign_splits import AssignSplits, LimitPerSplit
 from transforms.pipeline.beam_sink import WriteWithBeamSink
 from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
@@ -32,6 +33,7 @@ from transforms.pipeline.metrics import counters
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
 from transforms.readback.image_records import load_manifest
 from transforms.runtime.pool import local_processes, shared_pool
+from transforms.runtime.work import DetectionSpec
 from transforms.storage import files, lock, shard_markers, transaction
 from transforms.storage.gcs import use_emulator_anonymously
 
@@ -61,7 +63,7 @@ def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSet
     out = cfg.output
     return ShardSettings(
         temp_dir=temp_dir, image=cfg.image.spec(),
-        shards=out.shards_of(), min_records=out.min_shard_records,
+        shards=out.shards_of(), min_records=out.min_shard_records, detection=detection_spec(cfg),
         target_bytes=out.shard_size_mb * 1024 * 1024,
         compression=out.compression, index=out.index,
         threads=0 if cfg.parallelism.threads == "auto" else cfg.parallelism.threads,
@@ -75,7 +77,12 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     rule = cfg.split_rule()
     labels = label_rule(cfg)
     listed = p | "ListImages" >> ListImages(plan, rule, labels)
-    refs = listed.refs
+    refs, list_failures = listed.refs, listed.failures
+    annotations = cfg.input.annotations
+    if annotations.format != "none":  # detection: each ref with its objects, joined by file stem
+        joined = refs | "AttachAnnotations" >> AttachAnnotations(annotations.format, annotations.path)
+        refs = joined.refs
+        list_failures = (list_failures, joined.failures) | "ListAndAnnotationFailures" >> beam.Flatten()
     if rule.ranked:  # exact or stratified: by rank among all keys
         refs = refs | "AssignSplits" >> AssignSplits(rule)
     if cfg.input.limit is not None:  # trying settings: the first N of each split
@@ -84,16 +91,26 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
         refs = refs | "SpreadRefs" >> beam.Reshuffle()
     # -> ImageRef(key, uri, label, split, extra)
     sample = SAMPLE_SIZE if _sizes_shards(cfg) and cfg.output.sink == "shards" else 0
-    facts = (refs, listed.failures) | "GatherFacts" >> GatherFacts(sample, labels)
+    facts = (refs, list_failures) | "GatherFacts" >> GatherFacts(sample, labels)
     # -> one DatasetFacts(labels, kinds, num_listed, bucket_counts, sample)
     shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, runner, plan, temp_dir, facts)
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
-    failures = (listed.failures, shard_failures) | "AllFailures" >> beam.Flatten()
+    failures = (list_failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error, error_type)
+    detection = annotations.format != "none"
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id,
-                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression))
+                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression, detection),
+                              detection)
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
+
+
+def detection_spec(cfg: JobConfig) -> Optional[DetectionSpec]:
+    """What input.annotations says about boxes (class ids come from the listed objects)."""
+    a = cfg.input.annotations
+    if a.format == "none":
+        return None
+    return DetectionSpec((), a.frame, a.crowd == "drop", a.difficult == "drop", a.min_visible)
 
 
 def _sizes_shards(cfg: JobConfig) -> bool:
@@ -163,6 +180,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     check_cloud_access(cfg)
     use_emulator_anonymously()
     plan = resolve_input(cfg.input, cfg.output.path)
+    check_annotations(cfg)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     out = cfg.output.path
     if not is_remote(out) and os.path.exists(out) and not os.path.isdir(out):

@@ -7,6 +7,9 @@ from typing import List, Optional, Tuple
 from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
 from transforms.dataset.labels import LabelRule, read_label_names
+from transforms.inputs.annotations.coco import read_coco
+from transforms.inputs.annotations.csv_boxes import read_csv_boxes
+from transforms.inputs.annotations.model import AnnotationError
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import detect_layout, has_image_extension
@@ -149,7 +152,26 @@ def label_rule(cfg: JobConfig) -> LabelRule:
         if len(set(names)) != len(names):
             raise ConfigError("input.labels", f"{cfg.input.labels} names a class twice")
     pattern = cfg.input.label_from.regex if cfg.input.label_from else None
-    return LabelRule(names, cfg.input.label_offset, pattern)
+    detection = cfg.input.annotations.format != "none"  # ids from 1: 0 is the background of detection
+    return LabelRule(names, max(cfg.input.label_offset, 1) if detection else cfg.input.label_offset, pattern)
+
+
+def check_annotations(cfg: JobConfig) -> None:
+    """The annotation file or folder is there, and a COCO or CSV file reads (a broken one is
+    one line before any work, not a job of failures)."""
+    a = cfg.input.annotations
+    if a.format == "none" or a.path is None:
+        return
+    if not files.exists(a.path):
+        raise ConfigError("input.annotations.path", f"{a.path} does not exist")
+    try:
+        if a.format == "coco":
+            list(read_coco(files.read_text(a.path), a.path))
+        elif a.format == "csv":
+            with files.open_read(a.path) as handle:
+                list(read_csv_boxes((line.decode("utf-8-sig") for line in handle), a.path))
+    except (AnnotationError, UnicodeDecodeError) as exc:
+        raise ConfigError("input.annotations.path", str(exc)) from None
 
 
 def check_cloud_access(cfg: JobConfig) -> None:

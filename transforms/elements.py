@@ -5,6 +5,7 @@ import dataclasses
 from typing import Optional, Tuple, Union
 
 from transforms.image.geometry import Geometry
+from transforms.inputs.annotations.model import Annotation
 
 ExtraValue = Union[int, float, str, bool, Tuple[Union[int, float, str], ...]]
 
@@ -30,6 +31,7 @@ class ImageRef:
     label: Optional[str] = None
     split: str = "train"
     extra: Tuple[Tuple[str, ExtraValue], ...] = ()
+    annotation: Optional[Annotation] = None  # boxes for detection (input.annotations), joined by file name
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,8 @@ def test_round_trip_keeps_every_field_and_the_key_order():
     raw = json.loads(text)
     assert list(raw) == ["format_version", "splits", "num_examples", "num_failed", "num_listed", "num_truncated",
                          "accounted",
-                         "failures_by_reason", "labels", "features", "config", "versions", "run_id", "tfds"]
+                         "failures_by_reason", "labels", "features", "config", "versions", "run_id", "tfds",
+                         "task", "boxes_dropped", "frames_guessed"]
     assert raw["format_version"] == MANIFEST_VERSION and raw["accounted"] is True
     assert raw["splits"]["train"]["shards"][0] == {"file": "train-00000-of-00002.tfrecord", "num_examples": 2,
                                                    "index": "train-00000-of-00002.idx"}

@@ -48,3 +48,13 @@ def labels_lines(mapping: Mapping[str, int]) -> List[str]:
     for name, index in mapping.items():
         lines[index] = name
     return lines
+
+
+LABEL_MAP = "label_map.pbtxt"
+
+
+def label_map_pbtxt(mapping: Mapping[str, int]) -> str:
+    """The Object Detection API's StringIntLabelMap: an `item` per class, ids as given (1-based)."""
+    items = sorted(mapping.items(), key=lambda kv: kv[1])
+    escaped = [(name.replace("\\", "\\\\").replace("'", "\\'"), index) for name, index in items]
+    return "".join(f"item {{\n  id: {index}\n  name: '{name}'\n}}\n" for name, index in escaped)

@@ -63,6 +63,9 @@ class Manifest:
     num_truncated: int = 0  # records kept from sources that ran short (image.allow_truncated)
     run_id: str = ""  # the run that committed this dataset
     tfds: str = ""  # "written": TFDS metadata beside the shards; else why TFDS cannot read them
+    task: str = "classification"  # or "detection": records carry image/object/* (split classes: objects)
+    boxes_dropped: Mapping[str, int] = dataclasses.field(default_factory=dict)  # by reason (detection)
+    frames_guessed: int = 0  # records whose boxes' frame was the default, sizes could not tell
     format_version: int = MANIFEST_VERSION
 
     @property
@@ -95,6 +98,9 @@ class Manifest:
             "versions": dict(self.versions),
             "run_id": self.run_id,
             "tfds": self.tfds,
+            "task": self.task,
+            "boxes_dropped": dict(self.boxes_dropped),
+            "frames_guessed": self.frames_guessed,
         }
 
     def dumps(self) -> str:
@@ -125,7 +131,8 @@ def parse_manifest(text: str, where: str) -> Manifest:
             labels=tuple(raw.get("labels", ())), features=dict(raw["features"]),
             config=dict(raw.get("config", {})), versions=dict(raw.get("versions", {})),
             num_truncated=int(raw.get("num_truncated", 0)), run_id=str(raw.get("run_id", "")),
-            tfds=str(raw.get("tfds", "")),
+            tfds=str(raw.get("tfds", "")), task=str(raw.get("task", "classification")),
+            boxes_dropped=dict(raw.get("boxes_dropped", {})), frames_guessed=int(raw.get("frames_guessed", 0)),
             format_version=version)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DatasetError(f"{where} is not a complete manifest ({type(exc).__name__}: {exc})") from None

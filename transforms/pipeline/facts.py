@@ -33,6 +33,7 @@ class DatasetFacts:
 @dataclasses.dataclass
 class _Accumulator:
     labels: Set[str] = dataclasses.field(default_factory=set)
+    class_ids: Dict[str, int] = dataclasses.field(default_factory=dict)  # ids an annotation format gives (COCO)
     kinds: Dict[str, str] = dataclasses.field(default_factory=dict)
     num_listed: int = 0
     sample: List[ImageRef] = dataclasses.field(default_factory=list)
@@ -52,7 +53,12 @@ class _FactsFn(beam.CombineFn):
         acc.num_listed += 1
         if isinstance(element, Failure):
             return acc
-        if element.label is not None:
+        if element.annotation is not None:  # detection: the classes are the objects'
+            for obj in element.annotation.objects:
+                acc.labels.add(obj.label)
+                if obj.class_id is not None:
+                    acc.class_ids[obj.label] = obj.class_id
+        elif element.label is not None:
             acc.labels.add(element.label)
         if element.extra:
             acc.kinds = merge_kinds(acc.kinds, extra_kinds(element.extra))
@@ -66,13 +72,15 @@ class _FactsFn(beam.CombineFn):
         out = _Accumulator()
         for acc in accumulators:
             out.labels |= acc.labels
+            out.class_ids.update(acc.class_ids)
             out.kinds = merge_kinds(out.kinds, acc.kinds)
             out.num_listed += acc.num_listed
             out.sample = self._smallest(out.sample + acc.sample)
         return out
 
     def extract_output(self, acc: _Accumulator) -> DatasetFacts:
-        return DatasetFacts(self._labels.ids(acc.labels), dict(sorted(acc.kinds.items())), acc.num_listed,
+        ids = dict(acc.class_ids) if acc.class_ids and self._labels.names is None else self._labels.ids(acc.labels)
+        return DatasetFacts(ids, dict(sorted(acc.kinds.items())), acc.num_listed,
                             tuple(self._smallest(acc.sample)))
 
     def _smallest(self, refs: List[ImageRef]) -> List[ImageRef]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 
 from transforms.dataset import tfds_metadata
-from transforms.dataset.labels import labels_lines
+from transforms.dataset.labels import LABEL_MAP, label_map_pbtxt, labels_lines
 from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry, parse_manifest
 from transforms.dataset.names import FAILURES, INDEX_FOLDER, LABELS, MANIFEST, SHARD_PATTERN
 from transforms.elements import Failure
@@ -37,12 +37,14 @@ class OutputSettings:
     versions: Mapping[str, str]
     run_id: str = ""
     tfds_blocker: Optional[str] = None  # why no TFDS metadata is written (None: it is)
+    detection: bool = False  # records carry objects; label_map.pbtxt is written
 
 
 def _existing_shards(path: str) -> List[str]:
     """The files of the dataset at `path`: shards, indexes, TFDS metadata."""
     found = files.list_files(f"{path}/*") + files.list_files(f"{path}/{INDEX_FOLDER}/*")
-    return [p for p in found if SHARD_PATTERN.match(p[len(path) + 1:]) or p[len(path) + 1:] in tfds_metadata.FILES]
+    ours = (*tfds_metadata.FILES, LABEL_MAP)
+    return [p for p in found if SHARD_PATTERN.match(p[len(path) + 1:]) or p[len(path) + 1:] in ours]
 
 
 def split_entries(results: List[ShardResult]) -> Dict[str, SplitEntry]:
@@ -63,6 +65,13 @@ def split_entries(results: List[ShardResult]) -> Dict[str, SplitEntry]:
     return splits
 
 
+def _summed(pairs: Iterable[Tuple[str, int]]) -> Dict[str, int]:
+    totals: Dict[str, int] = {}
+    for name, count in pairs:
+        totals[name] = totals.get(name, 0) + count
+    return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 class _FinalizeFn(beam.DoFn):
     def __init__(self, settings: OutputSettings) -> None:
         self._settings = settings
@@ -80,6 +89,9 @@ class _FinalizeFn(beam.DoFn):
         manifest = self._manifest(results, reasons, facts)
         files.write_text(f"{s.temp_dir}/{MANIFEST}", manifest.dumps(), mime_type="application/json")
         staged = [FAILURES, LABELS]
+        if s.detection:
+            files.write_text(f"{s.temp_dir}/{LABEL_MAP}", label_map_pbtxt(facts.labels))
+            staged.append(LABEL_MAP)
         if s.tfds_blocker is None:
             dataset = s.config.get("dataset", {})
             for name, text in tfds_metadata.render(manifest, dataset.get("name") or "dataset",
@@ -123,11 +135,14 @@ class _FinalizeFn(beam.DoFn):
             num_truncated=sum(r.num_truncated for r in results),
             failures_by_reason=dict(reasons),
             labels=tuple(labels_lines(facts.labels)),
-            features=feature_spec(facts.kinds, bool(facts.labels)),
+            features=feature_spec(facts.kinds, bool(facts.labels), self._settings.detection),
             config=dict(self._settings.config),
             versions=dict(self._settings.versions),
             run_id=self._settings.run_id,
             tfds=self._settings.tfds_blocker or "written",
+            task="detection" if self._settings.detection else "classification",
+            boxes_dropped=_summed(reason for r in results for reason in r.dropped),
+            frames_guessed=sum(r.frames_guessed for r in results),
         )
 
 

@@ -28,7 +28,7 @@ from transforms.runtime.native_memory import TRIM_EVERY, release_free_memory
 from transforms.runtime.ordered_map import ordered_map
 from transforms.runtime.pool import shared_pool
 from transforms.runtime.progress import PROGRESS
-from transforms.runtime.work import RecordSettings, label_id, mean_record_bytes, record_for
+from transforms.runtime.work import DetectionSpec, RecordSettings, label_id, mean_record_bytes, record_for
 from transforms.storage import files
 from transforms.storage.shard_markers import (
     Checksummed,
@@ -50,6 +50,7 @@ class ShardSettings:
     image: ImageSpec
     shards: Shards = None  # None: about `target_bytes` per shard; or per split ((split, n or None), ...)
     min_records: int = 1  # no shard holds fewer records (unless its split does)
+    detection: Optional[DetectionSpec] = None  # boxes from input.annotations (class ids from the facts)
     target_bytes: int = DEFAULT_TARGET_SHARD_BYTES
     compression: str = "none"
     index: bool = False  # write DALI / `tfrecord` package .idx files (uncompressed shards)
@@ -71,6 +72,8 @@ class ShardResult:
     index_path: Optional[str] = None
     classes: Tuple[Tuple[str, int], ...] = ()  # records per class name in this shard
     num_truncated: int = 0  # records of sources that ran short (allow_truncated)
+    dropped: Tuple[Tuple[str, int], ...] = ()  # boxes left out, by reason (detection)
+    frames_guessed: int = 0  # records whose boxes' frame was the default (detection)
 
     @property
     def index_name(self) -> Optional[str]:
@@ -140,17 +143,18 @@ class _WriteShardFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(FAILURES, failure)
         yield ShardResult(split, index, num_shards, path, name, done.num_examples, done.num_bytes,
                           f"{s.temp_dir}/{index_file_name(name)}" if done.indexed else None, done.classes,
-                          done.num_truncated)
+                          done.num_truncated, done.dropped, done.frames_guessed)
 
     def _write(self, path: str, ordered: List[ImageRef], digest: str,
                facts: DatasetFacts) -> Generator[Any, None, ShardMarker]:
         """Convert and write one shard (to a partial file renamed when whole), its index and,
         last, its marker; yield its failures."""
         s = self._settings
-        count = size = truncated = 0
+        count = size = truncated = guessed = 0
         offsets: List[str] = []
         failures: List[Failure] = []
-        classes: Counter = collections.Counter()
+        classes: Counter = collections.Counter()  # records per class; objects per class (detection)
+        dropped: Counter = collections.Counter()
         threads = converter_threads(s, remote=bool(ordered) and is_remote(ordered[0].uri))
         partial = f"{path}.partial"
         gzip = s.compression == "gzip"
@@ -166,7 +170,11 @@ class _WriteShardFn(beam.DoFn):
                 PROGRESS.advance(converted=1)
                 write_record(handle, record.data)
                 truncated += record.truncated
-                if ref.label is not None:
+                if s.detection is not None:
+                    classes.update(record.objects)
+                    dropped.update(record.dropped)
+                    guessed += record.frame_guessed
+                elif ref.label is not None:
                     classes[ref.label] += 1
                 if s.index:
                     offsets.append(f"{size} {framed_length(record.data)}\n")  # offset and framed length
@@ -181,17 +189,22 @@ class _WriteShardFn(beam.DoFn):
         self._bytes.inc(size)
         checksum = file_checksum(path) if gzip else (handle.size, handle.crc32c)
         marker = ShardMarker(digest, count, size, tuple(sorted(classes.items())), truncated, s.index,
-                             *checksum, tuple(failures))
+                             *checksum, tuple(failures), tuple(sorted(dropped.items())), guessed)
         write_marker(path, marker)
         return marker
 
     def _converter(self, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Callable:
         """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""
         s = self._settings
+        detection = None
+        if s.detection is not None:  # the class ids are the dataset's, known once it is listed
+            detection = dataclasses.replace(s.detection, class_ids=tuple(sorted(labels.items())))
         if s.processes:
             pool = shared_pool(s.processes)
+            if detection is not None:
+                return lambda ref: pool.record(ref, s.image, None, kinds, detection)
             return lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)
-        return functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds))
+        return functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds, detection))
 
 
 @contextlib.contextmanager

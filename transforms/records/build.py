@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 from transforms.elements import ConvertedImage
 from transforms.records.features import (
@@ -14,14 +14,24 @@ from transforms.records.features import (
     KEY_HEIGHT,
     KEY_LABEL,
     KEY_LABEL_TEXT,
+    KEY_OBJECT_AREA,
+    KEY_OBJECT_LABEL,
+    KEY_OBJECT_TEXT,
     KEY_SHA256,
     KEY_SOURCE_ID,
     KEY_WIDTH,
+    KEY_XMAX,
+    KEY_XMIN,
+    KEY_YMAX,
+    KEY_YMIN,
+    OBJECT_FEATURES,
     FeatureValue,
     as_list,
     feature_kind,
 )
 from transforms.records.proto import serialize_example
+
+Box = Tuple[float, float, float, float]
 
 
 def image_features(
@@ -61,7 +71,29 @@ def _coerce(value: FeatureValue, kind: Optional[str]) -> FeatureValue:
 
 
 def build_example(
-    image: ConvertedImage, label: Optional[int], kinds: Optional[Mapping[str, str]] = None
+    image: ConvertedImage, label: Optional[int], kinds: Optional[Mapping[str, str]] = None,
+    objects: Optional[Mapping[str, FeatureValue]] = None,
 ) -> bytes:
-    """A converted image as a serialized tf.train.Example."""
-    return serialize_example(image_features(image, label, kinds))
+    """A converted image as a serialized tf.train.Example; with `objects` (object_features),
+    a detection record: its objects instead of a classification label."""
+    features = image_features(image, None if objects is not None else label, kinds)
+    if objects is None:
+        return serialize_example(features)
+    features.update(objects)
+    return serialize_example(features, OBJECT_FEATURES)
+
+
+def object_features(placed: Sequence[Tuple[str, int, Box, float, bool, bool, bool, str]],
+                    size: Tuple[int, int]) -> Dict[str, FeatureValue]:
+    """The object lists of a record from placed objects (name, id, box in output pixels,
+    area, crowd, difficult, truncated, view), boxes normalised to the output `size`."""
+    width, height = size
+    rows = list(placed)
+    return {
+        KEY_XMIN: [b[0] / width for _, _, b, *_ in rows], KEY_YMIN: [b[1] / height for _, _, b, *_ in rows],
+        KEY_XMAX: [b[2] / width for _, _, b, *_ in rows], KEY_YMAX: [b[3] / height for _, _, b, *_ in rows],
+        KEY_OBJECT_TEXT: [r[0] for r in rows], KEY_OBJECT_LABEL: [r[1] for r in rows],
+        KEY_OBJECT_AREA: [r[3] for r in rows], "image/object/is_crowd": [int(r[4]) for r in rows],
+        "image/object/difficult": [int(r[5]) for r in rows], "image/object/truncated": [int(r[6]) for r in rows],
+        "image/object/view": [r[7] for r in rows],
+    }

@@ -31,6 +31,20 @@ BASE_FEATURES = {
 }
 LABEL_FEATURES = {KEY_LABEL: INT64, KEY_LABEL_TEXT: BYTES}
 
+# Object detection, as the TF Object Detection API's TfExampleDecoder reads them: boxes
+# normalised to the output image, 1-based class ids (0 is the background).
+KEY_XMIN, KEY_YMIN = "image/object/bbox/xmin", "image/object/bbox/ymin"
+KEY_XMAX, KEY_YMAX = "image/object/bbox/xmax", "image/object/bbox/ymax"
+KEY_OBJECT_TEXT = "image/object/class/text"
+KEY_OBJECT_LABEL = "image/object/class/label"
+KEY_OBJECT_AREA = "image/object/area"
+OBJECT_FEATURES = {
+    KEY_XMIN: FLOAT, KEY_YMIN: FLOAT, KEY_XMAX: FLOAT, KEY_YMAX: FLOAT,
+    KEY_OBJECT_TEXT: BYTES, KEY_OBJECT_LABEL: INT64, KEY_OBJECT_AREA: FLOAT,
+    "image/object/is_crowd": INT64, "image/object/difficult": INT64, "image/object/truncated": INT64,
+    "image/object/view": BYTES,
+}
+
 FeatureValue = Union[bytes, str, int, float, bool, Sequence[Union[bytes, str, int, float, bool]]]
 
 
@@ -49,10 +63,13 @@ def as_list(value: FeatureValue) -> list:
 
 
 
-def feature_spec(extra_kinds: Mapping[str, str], labelled: bool) -> Dict[str, str]:
-    """The {key: kind} of every feature a record of this dataset carries."""
+def feature_spec(extra_kinds: Mapping[str, str], labelled: bool, detection: bool = False) -> Dict[str, str]:
+    """The {key: kind} of every feature a record of this dataset carries (detection records
+    carry objects instead of the classification label)."""
     spec = dict(BASE_FEATURES)
-    if labelled:
+    if detection:
+        spec.update(OBJECT_FEATURES)
+    elif labelled:
         spec.update(LABEL_FEATURES)
     spec.update(sorted(extra_kinds.items()))
     return spec

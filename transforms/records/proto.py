@@ -60,20 +60,24 @@ def _example_class() -> type:
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.Example"))
 
 
-def serialize_example(features: Mapping[str, FeatureValue]) -> bytes:
-    """Serialize a dict of Python values as a tf.train.Example, deterministically."""
+def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapping[str, str]] = None) -> bytes:
+    """Serialize a dict of Python values as a tf.train.Example, deterministically; `kinds`
+    names the list of keys whose values may be empty (an empty list has no kind of its own)."""
     example = _example_class()()
     feature_map = example.features.feature
     for key, value in features.items():
         values = as_list(value)
-        kind = feature_kind(value)
+        kind = (kinds or {}).get(key) or feature_kind(value)
+        feature = feature_map[key]
         if kind == INT64:
-            feature_map[key].int64_list.value.extend(int(v) for v in values)
+            feature.int64_list.SetInParent()  # an empty list still says its kind
+            feature.int64_list.value.extend(int(v) for v in values)
         elif kind == FLOAT:
-            feature_map[key].float_list.value.extend(float(v) for v in values)
+            feature.float_list.SetInParent()
+            feature.float_list.value.extend(float(v) for v in values)
         else:
-            feature_map[key].bytes_list.value.extend(
-                v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values)
+            feature.bytes_list.SetInParent()
+            feature.bytes_list.value.extend(v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values)
     return example.SerializeToString(deterministic=True)
 
 

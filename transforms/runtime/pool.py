@@ -20,7 +20,7 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from transforms.elements import STAGE_DECODE, Failure, ImageRef
 from transforms.image.decode import sniff_format
@@ -96,28 +96,30 @@ class ConvertPool:
         """Start the workers in the background, so they are up before the first shard."""
         threading.Thread(target=self._current, name="convert-pool-start", daemon=True).start()
 
-    def record(self, ref: ImageRef, spec: ImageSpec, label: Optional[int],
-               kinds: Mapping[str, str]) -> Record:
-        """Read, convert and serialize `ref` in a worker (see `runtime.work.build_record`)."""
+    def record(self, ref: ImageRef, spec: ImageSpec, label: Optional[int], kinds: Mapping[str, str],
+               *more: Any) -> Record:
+        """Read, convert and serialize `ref` in a worker (see `runtime.work.build_record`;
+        `more`: its further arguments)."""
+        args = (ref, spec, label, kinds, *more)
         executor, generation = self._current()
         if executor is None:
-            return self._work(ref, spec, label, kinds)
+            return self._work(*args)
         try:
-            result = executor.submit(self._work, ref, spec, label, kinds).result()
+            result = executor.submit(self._work, *args).result()
         except BrokenProcessPool:
             self._broken(generation)
-            return self._record_alone(ref, spec, label, kinds)
+            return self._record_alone(args)
         self._broken_in_a_row = 0
         return result
 
-    def _record_alone(self, ref: ImageRef, spec: ImageSpec, label: Optional[int],
-                      kinds: Mapping[str, str]) -> Record:
+    def _record_alone(self, args: Tuple[Any, ...]) -> Record:
         """Retry in a one-off process, so a crash is blamed on the image that causes it."""
+        ref = args[0]
         if self._disabled:
-            return self._work(ref, spec, label, kinds)
+            return self._work(*args)
         with ProcessPoolExecutor(1, mp_context=_context(), initializer=die_with_parent) as alone:
             try:
-                return alone.submit(self._work, ref, spec, label, kinds).result()
+                return alone.submit(self._work, *args).result()
             except BrokenProcessPool:
                 return Failure.from_exception(ref.uri, STAGE_DECODE, WorkerCrashed(
                     "the worker process died converting this image (twice)"))

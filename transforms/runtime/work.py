@@ -6,13 +6,16 @@ A module-level function over picklable arguments, so threads and worker processe
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Mapping, NamedTuple, Optional, Union
+from typing import Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from transforms.dataset.framing import framed_length
 from transforms.elements import STAGE_ENCODE, STAGE_READ, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
+from transforms.image.geometry import Geometry
 from transforms.image.spec import ImageSpec, StageError
-from transforms.records.build import build_example
+from transforms.inputs.annotations.model import Annotation
+from transforms.inputs.annotations.placement import place
+from transforms.records.build import build_example, object_features
 from transforms.storage.read_bytes import read_bytes
 
 
@@ -21,15 +24,56 @@ class BuiltRecord(NamedTuple):
 
     data: bytes
     truncated: bool = False  # its source ran short and what decoded was kept (allow_truncated)
+    objects: Tuple[str, ...] = ()  # class names of the objects it holds (detection)
+    dropped: Tuple[str, ...] = ()  # why each box that is not in it was dropped
+    frame_guessed: bool = False  # its boxes' frame was the default, not told by sizes
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionSpec:
+    """What `input.annotations` says about boxes, and the ids of the classes."""
+
+    class_ids: Tuple[Tuple[str, int], ...]
+    frame: str = "auto"
+    drop_crowd: bool = False
+    drop_difficult: bool = False
+    min_visible: float = 0.0
+
+
+def place_objects(annotation: Annotation, geometry: Geometry,
+                  spec: DetectionSpec) -> Tuple[list, Tuple[str, ...], bool]:
+    """(rows for records.build.object_features, reasons of the dropped boxes, frame guessed)."""
+    ids = dict(spec.class_ids)
+    dropped: List[str] = []
+    keep = []
+    for obj in annotation.objects:
+        if spec.drop_crowd and obj.crowd:
+            dropped.append("crowd (annotations.crowd: drop)")
+        elif spec.drop_difficult and obj.difficult:
+            dropped.append("difficult (annotations.difficult: drop)")
+        elif obj.label not in ids:
+            dropped.append("unknown class")
+        else:
+            keep.append(obj)
+    framed = dataclasses.replace(annotation, objects=tuple(keep),
+                                 frame=spec.frame if spec.frame != "auto" else annotation.frame)
+    placement = place(framed, geometry, spec.min_visible)
+    for reason, count in placement.dropped.items():
+        dropped += [reason] * count
+    rows = [(p.source.label, ids[p.source.label], p.box, p.area, p.source.crowd, p.source.difficult,
+             p.source.truncated, p.source.view) for p in placement.objects]
+    return rows, tuple(dropped), placement.frame_guessed
 
 
 @dataclasses.dataclass(frozen=True)
 class RecordSettings:
-    """What turning a ref into a record needs: the image spec, the label ids, the extra kinds."""
+    """What turning a ref into a record needs: the image spec, the label ids, the extra kinds,
+    and for detection the box settings."""
 
     image: ImageSpec
     labels: Mapping[str, int] = dataclasses.field(default_factory=dict)
     kinds: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    detection: Optional[DetectionSpec] = None
 
 
 def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure]:
@@ -59,17 +103,25 @@ def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
 
 def record_for(ref: ImageRef, settings: RecordSettings) -> Union[BuiltRecord, Failure]:
     """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
-    return build_record(ref, settings.image, label_id(ref, settings.labels), settings.kinds)
+    label = None if settings.detection else label_id(ref, settings.labels)
+    return build_record(ref, settings.image, label, settings.kinds, settings.detection)
 
 
-def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int],
-                 kinds: Mapping[str, str]) -> Union[BuiltRecord, Failure]:
-    """Read, convert and serialize one image (everything a worker process does for it)."""
+def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int], kinds: Mapping[str, str],
+                 detection: Optional[DetectionSpec] = None) -> Union[BuiltRecord, Failure]:
+    """Read, convert and serialize one image (everything a worker process does for it); with
+    `detection`, its annotation's boxes placed in the output frame."""
     converted = convert_ref(ref, spec)
     if isinstance(converted, Failure):
         return converted
     try:
-        return BuiltRecord(build_example(converted, label, kinds), converted.truncated)
+        if detection is None or converted.geometry is None:
+            return BuiltRecord(build_example(converted, label, kinds), converted.truncated)
+        rows, dropped, guessed = place_objects(ref.annotation or Annotation(ref.key), converted.geometry, detection)
+        objects = object_features(rows, (converted.width, converted.height))
+        guessed = guessed and bool(ref.annotation and ref.annotation.objects)
+        return BuiltRecord(build_example(converted, label, kinds, objects), converted.truncated,
+                           tuple(r[0] for r in rows), dropped, guessed)
     except Exception as exc:  # noqa: BLE001
         return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)
 

@@ -33,6 +33,8 @@ class ShardMarker:
     size: int
     crc32c: int
     failures: Tuple[Failure, ...]
+    dropped: Tuple[Tuple[str, int], ...] = ()
+    frames_guessed: int = 0
 
     def dumps(self) -> str:
         return json.dumps(dataclasses.asdict(self)) + "\n"
@@ -42,7 +44,8 @@ class ShardMarker:
         raw = json.loads(text)
         return cls(raw["digest"], raw["num_examples"], raw["num_bytes"],
                    tuple((name, count) for name, count in raw["classes"]), raw["num_truncated"],
-                   raw["indexed"], raw["size"], raw["crc32c"], tuple(Failure(**f) for f in raw["failures"]))
+                   raw["indexed"], raw["size"], raw["crc32c"], tuple(Failure(**f) for f in raw["failures"]),
+                   tuple((reason, count) for reason, count in raw.get("dropped", ())), raw.get("frames_guessed", 0))
 
 
 def shard_digest(name: str, refs: Iterable[ImageRef], labels: Mapping[str, int], kinds: Mapping[str, str]) -> str:

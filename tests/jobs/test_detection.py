@@ -1,0 +1,172 @@
+"""Detection datasets end to end: boxes from VOC, COCO and CSV land on the pixels they name,
+records parse with the Object Detection API decoder's keys, and what is dropped is counted."""
+import io
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from beam_jobs.cli import main
+from tests.support import imaging
+from tests.support.readback import manifest
+
+RED, GREEN = (220, 30, 30), (30, 200, 40)
+SIZE = (200, 120)  # upright
+RECTS = {"red": (20, 10, 90, 70), "green": (120, 40, 190, 110)}  # upright pixels
+
+# The keys, kinds and defaults of the Object Detection API's TfExampleDecoder (it is not on PyPI).
+OD_API_SPEC = {
+    "image/encoded": tf.io.FixedLenFeature((), tf.string, default_value=""),
+    "image/format": tf.io.FixedLenFeature((), tf.string, default_value="jpeg"),
+    "image/filename": tf.io.FixedLenFeature((), tf.string, default_value=""),
+    "image/key/sha256": tf.io.FixedLenFeature((), tf.string, default_value=""),
+    "image/source_id": tf.io.FixedLenFeature((), tf.string, default_value=""),
+    "image/height": tf.io.FixedLenFeature((), tf.int64, default_value=1),
+    "image/width": tf.io.FixedLenFeature((), tf.int64, default_value=1),
+    "image/object/bbox/xmin": tf.io.VarLenFeature(tf.float32),
+    "image/object/bbox/xmax": tf.io.VarLenFeature(tf.float32),
+    "image/object/bbox/ymin": tf.io.VarLenFeature(tf.float32),
+    "image/object/bbox/ymax": tf.io.VarLenFeature(tf.float32),
+    "image/object/class/label": tf.io.VarLenFeature(tf.int64),
+    "image/object/class/text": tf.io.VarLenFeature(tf.string),
+    "image/object/area": tf.io.VarLenFeature(tf.float32),
+    "image/object/is_crowd": tf.io.VarLenFeature(tf.int64),
+    "image/object/difficult": tf.io.VarLenFeature(tf.int64),
+    "image/object/group_of": tf.io.VarLenFeature(tf.int64),
+    "image/object/weight": tf.io.VarLenFeature(tf.float32),
+}
+
+
+def picture(orientation=1):
+    """The upright picture with two rectangles, stored as a camera would with `orientation`."""
+    upright = Image.new("RGB", SIZE, (90, 90, 200))
+    upright.paste(RED, RECTS["red"])
+    upright.paste(GREEN, RECTS["green"])
+    return imaging.with_orientation(upright, orientation, "JPEG")
+
+
+def records(out):
+    info = manifest(out)
+    files = [str(out / s["file"]) for e in info["splits"].values() for s in e["shards"]]
+    found = []
+    for raw in tf.data.TFRecordDataset(files):
+        parsed = tf.io.parse_single_example(raw, OD_API_SPEC)
+        found.append({k: tf.sparse.to_dense(v).numpy() if isinstance(v, tf.SparseTensor) else v.numpy()
+                      for k, v in parsed.items()})
+    return found
+
+
+def colour_inside(record, i):
+    pixels = np.asarray(Image.open(io.BytesIO(record["image/encoded"])).convert("RGB"), int)
+    h, w = pixels.shape[:2]
+    x0, x1 = record["image/object/bbox/xmin"][i] * w, record["image/object/bbox/xmax"][i] * w
+    y0, y1 = record["image/object/bbox/ymin"][i] * h, record["image/object/bbox/ymax"][i] * h
+    inner = pixels[int(np.ceil(y0 + 1.5)):int(y1 - 1.5), int(np.ceil(x0 + 1.5)):int(x1 - 1.5)]
+    return inner.reshape(-1, 3).mean(axis=0)
+
+
+def voc_xml(name, size, objects):
+    body = "".join(f"<object><name>{label}</name><pose/><truncated/><difficult/><bndbox><xmin>{b[0] + 1}</xmin>"
+                   f"<ymin>{b[1] + 1}.0</ymin><xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>"
+                   for label, b in objects)
+    return (f"<annotation><filename>{name}</filename><size><width>{size[0]}</width><height>{size[1]}</height>"
+            f"</size>{body}</annotation>")
+
+
+def convert(*sets):
+    args = ["convert"]
+    for item in sets:
+        args += ["--set", item]
+    return main(args)
+
+
+def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path):
+    images, xmls = tmp_path / "JPEGImages", tmp_path / "Annotations"
+    for orientation in (1, 6, 3):
+        imaging.write(images / f"o{orientation}.jpg", picture(orientation))
+        imaging.write(xmls / f"o{orientation}.xml", voc_xml(f"o{orientation}.jpg", SIZE, RECTS.items()).encode())
+    imaging.write(xmls / "stray.xml", voc_xml("stray.jpg", SIZE, []).encode())
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=voc",
+                   f"input.annotations.path={xmls}", "image.resize.mode=fill", "image.resize.width=100",
+                   "image.resize.height=100", "image.format=png") == 0
+    info = manifest(out)
+    assert info["task"] == "detection" and info["labels"] == ["", "green", "red"]
+    assert info["splits"]["train"]["classes"] == {"green": 3, "red": 3} and info["frames_guessed"] == 1  # o3: flips
+    label_map = "item {\n  id: 1\n  name: 'green'\n}\nitem {\n  id: 2\n  name: 'red'\n}\n"
+    assert (out / "label_map.pbtxt").read_text() == label_map
+    assert "image/class/label" not in info["features"] and "image/object/bbox/xmin" in info["features"]
+    for record in records(out):
+        for i, text in enumerate(record["image/object/class/text"]):
+            colour = colour_inside(record, i)
+            expected = RED if text == b"red" else GREEN
+            assert np.abs(colour - expected).max() < 20, (record["image/filename"], text, colour)
+        assert all(0 <= v <= 1 for k in ("xmin", "ymin", "xmax", "ymax") for v in record[f"image/object/bbox/{k}"])
+
+
+def test_coco_ids_crowds_and_images_without_objects(tmp_path):
+    images = tmp_path / "images"
+    imaging.write(images / "a.jpg", picture())
+    imaging.write(images / "empty.jpg", picture())
+    document = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 200, "height": 120},
+                   {"id": 2, "file_name": "empty.jpg", "width": 200, "height": 120}],
+        "categories": [{"id": 3, "name": "red"}, {"id": 90, "name": "green"}],
+        "annotations": [
+            {"image_id": 1, "category_id": 3, "bbox": [20, 10, 70, 60], "iscrowd": 0, "area": 4200},
+            {"image_id": 1, "category_id": 90, "bbox": [120, 40, 70, 70], "iscrowd": 1, "area": 4900},
+        ],
+    }
+    instances = tmp_path / "instances.json"
+    instances.write_text(json.dumps(document))
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=coco",
+                   f"input.annotations.path={instances}") == 0
+    by_name = {r["image/filename"]: r for r in records(out)}
+    a, empty = by_name[b"a.jpg"], by_name[b"empty.jpg"]
+    assert list(a["image/object/class/label"]) == [3, 90] and list(a["image/object/is_crowd"]) == [0, 1]
+    assert list(a["image/object/area"]) == pytest.approx([4200, 4900])
+    assert len(empty["image/object/bbox/xmin"]) == 0 and empty["image/height"] == 120
+    assert "id: 90\n  name: 'green'" in (out / "label_map.pbtxt").read_text()
+    assert convert(f"input.path={images}", f"output.path={tmp_path / 'nocrowd'}", "input.annotations.format=coco",
+                   f"input.annotations.path={instances}", "input.annotations.crowd=drop") == 0
+    assert manifest(tmp_path / "nocrowd")["boxes_dropped"] == {"crowd (annotations.crowd: drop)": 1}
+
+
+def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path):
+    images = tmp_path / "images"
+    imaging.write(images / "a.jpg", picture())
+    boxes = tmp_path / "boxes.csv"
+    boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\n"
+                     "a.jpg,200,120,red,20,10,90,70\na.jpg,200,120,ghost,300,300,350,350\n")
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=csv",
+                   f"input.annotations.path={boxes}") == 0
+    info = manifest(out)
+    assert info["boxes_dropped"] == {"outside the output": 1}
+    record, = records(out)
+    assert list(record["image/object/class/text"]) == [b"red"]
+
+
+def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
+    images, xmls = tmp_path / "images", tmp_path / "xml"
+    imaging.write(images / "a.jpg", picture())
+    imaging.write(images / "b.jpg", picture())
+    imaging.write(xmls / "a.xml", b"<annotation><object>")
+    imaging.write(xmls / "b.xml", voc_xml("b.jpg", SIZE, [("red", RECTS["red"])]).encode())
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=voc",
+                   f"input.annotations.path={xmls}", "errors.max_failed_fraction=0.5") == 0
+    failure, = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert failure["stage"] == "list" and failure["error"].startswith("AnnotationError:")
+    assert "a.xml" in failure["error"]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    capsys.readouterr()
+    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o2'}", "input.annotations.format=coco",
+                   f"input.annotations.path={broken}") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("config error: input.annotations.path:") and "not JSON" in err[0]
+    assert not (tmp_path / "o2").exists()

@@ -1,0 +1,102 @@
+"""ReadAnnotations and AttachAnnotations: annotation files (transforms/inputs/annotations)
+read on workers, and joined to the ImageRefs by file stem (`2011_000003.jpg` and
+`2011_000003.xml` are one image), so each ref carries its objects into conversion.
+
+An image with no annotation is a record with no objects; an image whose annotation cannot
+be read, or that two annotations claim, is a `list` failure naming why; annotations that
+match no image are counted."""
+from __future__ import annotations
+
+import posixpath
+from typing import Iterator, Optional, Tuple, Union
+
+import apache_beam as beam
+
+from transforms.elements import STAGE_LIST, Failure, ImageRef
+from transforms.inputs.annotations.coco import read_coco
+from transforms.inputs.annotations.csv_boxes import read_csv_boxes
+from transforms.inputs.annotations.model import Annotation, AnnotationError
+from transforms.inputs.annotations.voc import read_voc
+from transforms.pipeline.metrics import FAILURES, counter
+from transforms.storage import files
+
+Read = Union[Annotation, str]  # an annotation, or why the one for this stem cannot be read
+
+
+def stem(path: str) -> str:
+    """The join key: the file name without its extension."""
+    return posixpath.splitext(posixpath.basename(path))[0]
+
+
+def _read(spec: Tuple[str, str]) -> Iterator[Tuple[str, Read]]:
+    fmt, path = spec
+    if fmt == "coco":
+        for annotation in read_coco(files.read_text(path), path):
+            yield stem(annotation.file_name), annotation
+    elif fmt == "csv":
+        with files.open_read(path) as handle:
+            lines = (line.decode("utf-8-sig") for line in handle)
+            for annotation in read_csv_boxes(lines, path):
+                yield stem(annotation.file_name), annotation
+    elif fmt == "voc":
+        for xml in files.list_files(f"{path.rstrip('/')}/**"):
+            if not xml.lower().endswith(".xml"):
+                continue
+            try:
+                annotation = read_voc(files.read_text(xml), stem(xml), xml)
+            except AnnotationError as exc:
+                yield stem(xml), str(exc)
+                continue
+            yield stem(xml), annotation
+
+
+class _AttachFn(beam.DoFn):
+    """(stem, {refs, annotations}) -> refs with their annotation, or Failures."""
+
+    def __init__(self) -> None:
+        self._without = counter("images_without_annotation")
+        self._unmatched = counter("annotations_without_image")
+
+    def process(self, element: Tuple[str, dict]) -> Iterator:
+        key, grouped = element
+        refs, found = list(grouped["refs"]), list(grouped["annotations"])
+        if not refs:
+            self._unmatched.inc(len(found))
+            return
+        for ref in refs:
+            if len(found) > 1:
+                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(
+                    ref.uri, STAGE_LIST, "DuplicateAnnotation", f"{len(found)} annotations are for file stem {key!r}"))
+            elif found and isinstance(found[0], str):
+                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(ref.uri, STAGE_LIST, "AnnotationError", found[0]))
+            else:
+                if not found:
+                    self._without.inc()
+                annotation = found[0] if found else Annotation(ref.key)
+                yield ImageRef(ref.key, ref.uri, ref.label, ref.split, ref.extra,
+                               Annotation(ref.key, annotation.objects, annotation.size, annotation.normalised,
+                                          annotation.frame, annotation.file_name))
+
+
+class AttachAnnotations(beam.PTransform):
+    """ImageRefs -> ImageRefs with their annotation (`refs`) and Failures (`failures`)."""
+
+    def __init__(self, fmt: str, path: str, label: Optional[str] = None) -> None:
+        super().__init__(label)
+        self._spec = (fmt, path)
+
+    def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        annotations = (
+            refs.pipeline
+            | "AnnotationSource" >> beam.Create([self._spec])
+            | "ReadAnnotations" >> beam.FlatMap(_read)
+            # -> (stem, Annotation or why it cannot be read)
+        )
+        keyed = refs | "ByStem" >> beam.Map(lambda ref: (stem(ref.key), ref))
+        return (
+            {"refs": keyed, "annotations": annotations}
+            | "JoinByStem" >> beam.CoGroupByKey()
+            | "Attach" >> beam.ParDo(_AttachFn()).with_outputs(FAILURES, main="refs")
+        )
+
+

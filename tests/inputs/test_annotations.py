@@ -24,9 +24,9 @@ def test_voc_as_labelme_and_labelimg_write_it():
     annotation = read_voc(VOC, "2011_000003.jpg", "a.xml")
     assert annotation.size == (500, 338) and annotation.file_name == "2011_000003.jpg"
     person, dog = annotation.objects
-    assert person.label == "person" and person.box == (190.0, 106.5, 313.0, 338.0)  # 1-based inclusive
+    assert person.label == "person" and person.box == (191.0, 107.5, 313.0, 338.0)  # as written
     assert (person.difficult, person.truncated, person.view) == (False, False, "")  # empty tags
-    assert dog.box == (0.0, 0.0, 10.0, 20.0) and dog.truncated and dog.view == "Left"
+    assert dog.box == (1.0, 1.0, 10.0, 20.0) and dog.truncated and dog.view == "Left"
 
 
 @pytest.mark.parametrize("text, says", [

@@ -68,8 +68,8 @@ def colour_inside(record, i):
 
 
 def voc_xml(name, size, objects):
-    body = "".join(f"<object><name>{label}</name><pose/><truncated/><difficult/><bndbox><xmin>{b[0] + 1}</xmin>"
-                   f"<ymin>{b[1] + 1}.0</ymin><xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>"
+    body = "".join(f"<object><name>{label}</name><pose/><truncated/><difficult/><bndbox><xmin>{b[0]}</xmin>"
+                   f"<ymin>{b[1]}.0</ymin><xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>"
                    for label, b in objects)
     return (f"<annotation><filename>{name}</filename><size><width>{size[0]}</width><height>{size[1]}</height>"
             f"</size>{body}</annotation>")
@@ -170,3 +170,41 @@ def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("config error: input.annotations.path:") and "not JSON" in err[0]
     assert not (tmp_path / "o2").exists()
+
+
+def test_a_voc_record_agrees_with_the_object_detection_apis_own_method(tmp_path):
+    """create_pascal_tf_record.py, without resizing: xmin = float(bndbox/xmin) / width, the class
+    text as named; ours must give the same boxes and texts within 1e-6."""
+    images, xmls = tmp_path / "JPEGImages", tmp_path / "Annotations"
+    imaging.write(images / "a.jpg", picture())
+    objects = [("red", (20.5, 10, 90, 70.25)), ("green", (120, 40, 190, 110))]
+    imaging.write(xmls / "a.xml", voc_xml("a.jpg", SIZE, objects).encode())
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=voc",
+                   f"input.annotations.path={xmls}", "image.format=original") == 0
+    record, = records(out)
+    width, height = SIZE
+    expected = {"xmin": [b[0] / width for _, b in objects], "ymin": [b[1] / height for _, b in objects],
+                "xmax": [b[2] / width for _, b in objects], "ymax": [b[3] / height for _, b in objects]}
+    for key, values in expected.items():
+        assert list(record[f"image/object/bbox/{key}"]) == pytest.approx(values, abs=1e-6)
+    assert list(record["image/object/class/text"]) == [b"red", b"green"]
+
+
+def test_verify_checks_the_objects(tmp_path, capsys):
+    from transforms.readback.image_records import check_objects
+
+    images = tmp_path / "images"
+    imaging.write(images / "a.jpg", picture())
+    boxes = tmp_path / "boxes.csv"
+    boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,200,120,red,20,10,90,70\n")
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=csv",
+                   f"input.annotations.path={boxes}") == 0
+    assert main(["verify", str(out)]) == 0 and "verify passed" in capsys.readouterr().out
+    good = {"image/object/bbox/xmin": [0.1], "image/object/bbox/ymin": [0.1], "image/object/bbox/xmax": [0.5],
+            "image/object/bbox/ymax": [0.5], "image/object/class/label": [1], "image/object/class/text": [b"red"]}
+    assert check_objects(good, frozenset({1})) is None
+    assert "not in the label map" in check_objects(good, frozenset({2}))
+    assert "not inside [0, 1]" in check_objects({**good, "image/object/bbox/xmax": [1.5]})
+    assert "differ in length" in check_objects({**good, "image/object/class/text": []})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from typing import List, Optional, Tuple
+from typing import FrozenSet, List, Optional, Tuple
 
 from transforms.dataset.framing import CorruptRecord, framed_length, iter_records
 from transforms.dataset.manifest import Manifest
@@ -19,6 +19,7 @@ class ShardToCheck:
     file: str
     expected: int
     index: Optional[str] = None
+    class_ids: Optional[FrozenSet[int]] = None  # the label map's ids, for detection records
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +32,8 @@ class ShardCheck:
 
 
 def shards_to_check(manifest: Manifest) -> List[ShardToCheck]:
-    return [ShardToCheck(split, shard.file, shard.num_examples, shard.index)
+    ids = frozenset(i for i, name in enumerate(manifest.labels) if name) if manifest.task == "detection" else None
+    return [ShardToCheck(split, shard.file, shard.num_examples, shard.index, ids)
             for split, entry in manifest.splits.items() for shard in entry.shards]
 
 
@@ -48,7 +50,7 @@ def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
             for offset, record in iter_records(handle):
                 offsets.append(f"{offset} {framed_length(record)}")
                 try:
-                    issue = check_record(parse_example(record))
+                    issue = check_record(parse_example(record), shard.class_ids)
                 except Exception as exc:  # noqa: BLE001 - not an Example at all
                     issue = f"not a tf.train.Example ({type(exc).__name__})"
                 if issue:

@@ -6,7 +6,7 @@ The readers (transforms/readback/iterable.py, random_access.py) are built on the
 from __future__ import annotations
 
 import io
-from typing import Any, BinaryIO, Dict, List, Optional
+from typing import Any, BinaryIO, Dict, FrozenSet, List, Optional
 
 import numpy as np
 from PIL import Image
@@ -14,7 +14,20 @@ from PIL import Image
 from transforms.dataset.manifest import Manifest, parse_manifest
 from transforms.dataset.names import MANIFEST
 from transforms.errors import DatasetError
-from transforms.records.features import KEY_CHANNELS, KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_LABEL, KEY_WIDTH
+from transforms.records.features import (
+    KEY_CHANNELS,
+    KEY_ENCODED,
+    KEY_FORMAT,
+    KEY_HEIGHT,
+    KEY_LABEL,
+    KEY_OBJECT_LABEL,
+    KEY_WIDTH,
+    KEY_XMAX,
+    KEY_XMIN,
+    KEY_YMAX,
+    KEY_YMIN,
+    OBJECT_FEATURES,
+)
 from transforms.storage import files, transaction
 from transforms.storage.lock import read_lock
 
@@ -76,8 +89,30 @@ def decode_pixels(features: Dict[str, list]) -> np.ndarray:
     return pixels if pixels.ndim == 3 else pixels[:, :, None]
 
 
-def check_record(features: Dict[str, list]) -> Optional[str]:
-    """What is wrong with a parsed record, or None: keys present, pixels match the header."""
+def check_objects(features: Dict[str, list], class_ids: Optional[FrozenSet[int]] = None) -> Optional[str]:
+    """What is wrong with a record's objects, or None: one length for every object list,
+    boxes inside [0, 1] with min <= max, class ids in the label map."""
+    lists = {key: features[key] for key in OBJECT_FEATURES if key in features}
+    if len({len(values) for values in lists.values()}) > 1:
+        lengths = ", ".join(f"{key.split('/')[-1]} {len(values)}" for key, values in lists.items())
+        return f"object lists differ in length ({lengths})"
+    for i, box in enumerate(zip(*(lists.get(k, []) for k in (KEY_XMIN, KEY_YMIN, KEY_XMAX, KEY_YMAX)))):
+        if not all(0.0 <= v <= 1.0 for v in box) or box[0] > box[2] or box[1] > box[3]:
+            return f"object {i}: box {tuple(round(v, 4) for v in box)} is not inside [0, 1] with min <= max"
+    if class_ids is not None:
+        unknown = sorted(set(lists.get(KEY_OBJECT_LABEL, [])) - class_ids)
+        if unknown:
+            return f"class ids {unknown} are not in the label map"
+    return None
+
+
+def check_record(features: Dict[str, list], class_ids: Optional[FrozenSet[int]] = None) -> Optional[str]:
+    """What is wrong with a parsed record, or None: keys present, pixels match the header,
+    objects (detection) consistent."""
+    if KEY_XMIN in features:
+        issue = check_objects(features, class_ids)
+        if issue:
+            return issue
     missing = [k for k in (KEY_ENCODED, KEY_FORMAT, KEY_HEIGHT, KEY_WIDTH, KEY_CHANNELS) if not features.get(k)]
     if missing:
         return f"missing features {', '.join(missing)}"

@@ -1,6 +1,7 @@
 """Pascal VOC XML (labelImg, CVAT, labelme exports): `<filename>`, `<size>`, `<object>`s with
-`name`, `bndbox`, `difficult`, `truncated`, `pose`. Coordinates are 1-based pixel indices,
-inclusive, as written (floats tolerated); empty tags (`<difficult/>`) read as absent."""
+`name`, `bndbox`, `difficult`, `truncated`, `pose`. Coordinates are taken as written (floats
+tolerated), as the Object Detection API's create_pascal_tf_record does, so records agree
+with the ones its users have; empty tags (`<difficult/>`) read as absent."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
@@ -51,6 +52,6 @@ def read_voc(xml_text: str, key: str, where: str = "") -> Annotation:
         xmin, ymin = _number(box, "xmin", here), _number(box, "ymin", here)
         xmax, ymax = _number(box, "xmax", here), _number(box, "ymax", here)
         objects.append(AnnotatedObject(
-            label=name, box=(xmin - 1.0, ymin - 1.0, xmax, ymax),  # 1-based inclusive -> continuous
+            label=name, box=(xmin, ymin, xmax, ymax),
             difficult=_flag(node, "difficult"), truncated=_flag(node, "truncated"), view=_text(node, "pose")))
     return Annotation(key=key, objects=tuple(objects), size=size, file_name=_text(root, "filename"))

@@ -6,9 +6,9 @@ import itertools
 from typing import List
 
 from transforms.dataset.manifest import Manifest
-from transforms.readback.contact_sheet import contact_sheet
 from transforms.readback.image_records import load_manifest
 from transforms.readback.iterable import ImageRecords
+from transforms.readback.sheet import contact_sheet
 from transforms.records.features import KEY_LABEL, KEY_LABEL_TEXT
 
 MAX_CLASS_ROWS = 40
@@ -66,9 +66,13 @@ def _class_counts(root: str, manifest: Manifest, split: str) -> collections.Coun
 
 def preview(root: str, split: str, count: int, output: str) -> int:
     """Write a contact sheet of the first `count` records of `split`; return how many."""
-    items = []
+    items, boxes = [], []
     for record in itertools.islice(ImageRecords(root, split, features="all"), count):
-        text = record.get(KEY_LABEL_TEXT, [b"-"])[0]
-        items.append((record["image"], text.decode("utf-8", "replace")))
-    contact_sheet(items).save(output)
+        objects = list(zip(*(record.get(f"image/object/bbox/{k}", []) for k in ("xmin", "ymin", "xmax", "ymax")),
+                           (t.decode("utf-8", "replace") for t in record.get("image/object/class/text", []))))
+        caption = record.get(KEY_LABEL_TEXT, [b""])[0].decode("utf-8", "replace") or (
+            f"{len(objects)} objects" if "image/object/bbox/xmin" in record else "-")
+        items.append((record["image"], caption))
+        boxes.append(objects)
+    contact_sheet(items, boxes=boxes).save(output)
     return len(items)

@@ -208,3 +208,23 @@ def test_verify_checks_the_objects(tmp_path, capsys):
     assert "not in the label map" in check_objects(good, frozenset({2}))
     assert "not inside [0, 1]" in check_objects({**good, "image/object/bbox/xmax": [1.5]})
     assert "differ in length" in check_objects({**good, "image/object/class/text": []})
+
+
+def test_preview_draws_the_boxes(tmp_path):
+    images = tmp_path / "images"
+    imaging.write(images / "a.jpg", picture())
+    boxes = tmp_path / "boxes.csv"
+    boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,200,120,red,20,10,90,70\n")
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=csv",
+                   f"input.annotations.path={boxes}") == 0
+    sheet = tmp_path / "sheet.png"
+    assert main(["preview", str(out), "--output", str(sheet)]) == 0
+    outlined = np.asarray(Image.open(sheet).convert("RGB"), int)
+    plain = tmp_path / "plain.png"
+    from transforms.readback import ImageRecords, contact_sheet
+
+    record = next(iter(ImageRecords(str(out), "train", features="all")))
+    contact_sheet([(record["image"], "1 objects")]).save(plain)
+    drawn = np.abs(outlined - np.asarray(Image.open(plain).convert("RGB"), int)).sum(axis=2) > 60
+    assert 50 < drawn.sum() < 2000  # an outline and its name, not a filled image

@@ -13,7 +13,7 @@ _EXPORTS = {
     "decode_pixels": "transforms.readback.image_records",
     "tf_dataset": "transforms.readback.tfdata",
     "RecordSource": "transforms.readback.random_access",
-    "contact_sheet": "transforms.readback.contact_sheet",
+    "contact_sheet": "transforms.readback.sheet",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

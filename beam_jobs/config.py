@@ -37,7 +37,7 @@ def _local_path(path: str) -> str:
 class InputConfig(_Section):
     """Where the images are and how their labels and splits are given."""
 
-    path: str
+    path: str = ""  # required, unless input.annotations is a YOLO dataset YAML, which names the images
     layout: Literal["auto", "flat", "class_folders", "split_class_folders", "listing"] = "auto"
     extensions: Tuple[str, ...] = DEFAULT_EXTENSIONS
     labels: Optional[str] = None  # a file of class names, one a line: pins the classes and their ids
@@ -49,7 +49,13 @@ class InputConfig(_Section):
     @field_validator("path")
     @classmethod
     def check_expand(cls, value: str) -> str:
-        return _local_path(value)
+        return _local_path(value) if value else value
+
+    @model_validator(mode="after")
+    def check_path_given(self) -> "InputConfig":
+        if not self.path and self.annotations.format != "yolo":
+            raise ValueError("[path] required key is missing (a folder, a glob or a listing)")
+        return self
 
     @field_validator("labels")
     @classmethod
@@ -65,8 +71,9 @@ class InputConfig(_Section):
 class AnnotationsConfig(_Section):
     """`input.annotations`: boxes for object detection, joined to the images by file name."""
 
-    format: Literal["none", "coco", "voc", "csv"] = "none"
-    path: Optional[str] = None  # coco: the instances JSON; voc: the folder of XML files; csv: the CSV
+    format: Literal["none", "coco", "voc", "csv", "yolo"] = "none"
+    path: Optional[str] = None  # coco: the instances JSON; voc: the folder of XML files; csv: the CSV;
+    # yolo: the dataset's YAML (its images, splits and names; input.path may then be left out)
     frame: Literal["auto", "stored", "upright"] = "auto"  # the pixel frame the boxes are given in
     crowd: Literal["keep", "drop"] = "keep"
     difficult: Literal["keep", "drop"] = "keep"

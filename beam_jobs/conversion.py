@@ -79,7 +79,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     listed = p | "ListImages" >> ListImages(plan, rule, labels)
     refs, list_failures = listed.refs, listed.failures
     annotations = cfg.input.annotations
-    if annotations.format != "none":  # detection: each ref with its objects, joined by file stem
+    if annotations.format not in ("none", "yolo"):  # detection: refs and their objects, joined by file stem
         joined = refs | "AttachAnnotations" >> AttachAnnotations(annotations.format, annotations.path)
         refs = joined.refs
         list_failures = (list_failures, joined.failures) | "ListAndAnnotationFailures" >> beam.Flatten()

@@ -10,6 +10,7 @@ from transforms.dataset.labels import LabelRule, read_label_names
 from transforms.inputs.annotations.coco import read_coco
 from transforms.inputs.annotations.csv_boxes import read_csv_boxes
 from transforms.inputs.annotations.model import AnnotationError
+from transforms.inputs.annotations.yolo import read_dataset_yaml
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import detect_layout, has_image_extension
@@ -47,6 +48,31 @@ def _without_listing(cfg: InputConfig) -> Optional[InputPlan]:
 
 
 def resolve_input(cfg: InputConfig, output_path: str = "") -> InputPlan:
+    """See _resolve; a YOLO dataset YAML names the images itself."""
+    if cfg.annotations.format == "yolo" and cfg.annotations.path:
+        spec = yolo_spec(cfg.annotations.path)
+        return InputPlan("yolo", cfg.annotations.path, spec["root"], "yolo", cfg.extensions,
+                         f"the YOLO dataset {cfg.annotations.path} names the images and splits "
+                         f"({', '.join(spec['splits'])})")
+    return _resolve(cfg, output_path)
+
+
+def yolo_spec(path: str) -> dict:
+    """The dataset YAML, read and checked: one line naming the problem if it cannot be used."""
+    try:
+        spec = read_dataset_yaml(files.read_text(path), dirname(path), path)
+    except FileNotFoundError:
+        raise ConfigError("input.annotations.path", f"{path} does not exist") from None
+    except AnnotationError as exc:
+        raise ConfigError("input.annotations.path", str(exc)) from None
+    missing = [f"{split}: {source}" for split, source in spec["splits"].items() if not files.exists(source)]
+    if not spec["splits"] or missing:
+        raise ConfigError("input.annotations.path", f"{path}: " + (
+            f"no such images folder or listing ({'; '.join(missing)})" if missing else "names no train, val or test"))
+    return spec
+
+
+def _resolve(cfg: InputConfig, output_path: str = "") -> InputPlan:
     """Pick folder, glob or listing and the layout; raise ConfigError naming the key.
 
     Everything found wrong here stops the job before the output is touched: a missing

@@ -17,6 +17,7 @@ from typing import Callable, Counter, Dict, Iterator, List, Tuple
 import yaml
 
 from beam_jobs.config import JobConfig, config_as_dict
+from beam_jobs.errors import ConfigError
 from beam_jobs.inputs import check_cloud_access, label_rule, resolve_input
 from transforms.dataset.labels import LabelRule
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
@@ -124,6 +125,8 @@ def plan_lines(cfg: JobConfig) -> List[str]:
     started = time.monotonic()
     check_cloud_access(cfg)
     plan = resolve_input(cfg.input, cfg.output.path)
+    if plan.kind == "yolo":
+        raise ConfigError("--plan", "does not list YOLO datasets yet; try --limit 20 instead")
     listed = list_refs(plan, label_rule(cfg))
     refs, duplicates = one_per_key(with_splits(listed.refs, cfg.split_rule()))
     if cfg.input.limit is not None:

@@ -228,3 +228,31 @@ def test_preview_draws_the_boxes(tmp_path):
     contact_sheet([(record["image"], "1 objects")]).save(plain)
     drawn = np.abs(outlined - np.asarray(Image.open(plain).convert("RGB"), int)).sum(axis=2) > 60
     assert 50 < drawn.sum() < 2000  # an outline and its name, not a filled image
+
+
+def test_a_yolo_dataset_as_ultralytics_lays_it_out(tmp_path):
+    root = tmp_path / "datasets" / "shapes"
+    for split, names in (("train", ("a", "b", "c")), ("val", ("d",))):
+        for name in names:
+            imaging.write(root / "images" / split / f"{name}.jpg", picture())
+            if name != "c":  # c has no label file: a record with no objects
+                w, h = SIZE
+                x0, y0, x1, y1 = RECTS["red"]
+                line = f"1 {(x0 + x1) / 2 / w} {(y0 + y1) / 2 / h} {(x1 - x0) / w} {(y1 - y0) / h}\n"
+                imaging.write(root / "labels" / split / f"{name}.txt", line.encode())
+    imaging.write(root / "labels" / "train" / "b.txt", b"7 0.5 0.5 0.1 0.1\n")  # an id not in names
+    config = tmp_path / "cfg" / "shapes.yaml"
+    imaging.write(config, b"path: ../datasets/shapes\ntrain: images/train\nval: images/val\nnames: [green, red]\n")
+    out = tmp_path / "out"
+    assert convert(f"output.path={out}", "input.annotations.format=yolo", f"input.annotations.path={config}",
+                   "errors.max_failed_fraction=0.5", "image.format=png") == 0
+    info = manifest(out)
+    assert {s: e["num_examples"] for s, e in info["splits"].items()} == {"train": 2, "validation": 1}
+    assert info["labels"] == ["", "", "red"] and info["num_failed"] == 1  # ids kept: YOLO 1 is id 2
+    failure = json.loads((out / "failures.jsonl").read_text())
+    assert "class 7 is not in the dataset's names" in failure["error"]
+    by_name = {r["image/filename"]: r for r in records(out)}
+    assert len(by_name[b"c.jpg"]["image/object/bbox/xmin"]) == 0
+    a = by_name[b"a.jpg"]
+    assert list(a["image/object/class/label"]) == [2] and list(a["image/object/class/text"]) == [b"red"]
+    assert np.abs(colour_inside(a, 0) - RED).max() < 20

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from typing import Iterable, Iterator, NamedTuple, Optional, Tuple, Union
 
 import apache_beam as beam
@@ -9,6 +10,8 @@ from apache_beam.io.fileio import MatchFiles
 
 from transforms.dataset.labels import LabelRule
 from transforms.elements import STAGE_LIST, Failure, ImageRef
+from transforms.inputs.annotations.model import AnnotationError
+from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
@@ -122,6 +125,52 @@ class _ListingRefFn(beam.DoFn):
             yield labelled
 
 
+YOLO_SPLITS = {"train": "train", "val": "validation", "test": "test"}
+
+
+class _YoloRefFn(beam.DoFn):
+    """A YOLO dataset YAML -> an ImageRef per image of its splits, each with its label file's
+    objects (ids from 1: Ultralytics' 0 is a class, the Object Detection API's 0 the background)."""
+
+    def __init__(self, extensions: Tuple[str, ...]) -> None:
+        self._extensions = extensions
+        self._listed = counter("images_listed")
+
+    def process(self, yaml_path: str) -> Iterator:
+        spec = read_dataset_yaml(files.read_text(yaml_path), dirname(yaml_path), yaml_path)
+        names = spec["names"]
+        for split, source in spec["splits"].items():
+            for path in _yolo_images(source, spec["root"]):
+                if not has_image_extension(path, self._extensions):
+                    continue
+                self._listed.inc()
+                key = relative_to(spec["root"], path) if path.startswith(spec["root"] + "/") else path
+                labels = label_path(path)
+                try:
+                    text = files.read_text(labels) if files.exists(labels) else None
+                    annotation = read_labels(text, key, names, labels)
+                except (AnnotationError, UnicodeDecodeError) as exc:
+                    yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(path, STAGE_LIST, "AnnotationError", str(exc)))
+                    continue
+                objects = tuple(dataclasses.replace(o, class_id=(o.class_id or 0) + 1) for o in annotation.objects)
+                annotation = dataclasses.replace(annotation, objects=objects)
+                yield ImageRef(key, path, None, YOLO_SPLITS[split], (), annotation)
+
+
+def _yolo_images(source: str, root: str) -> Iterator[str]:
+    """A split's images: a folder (walked), or a .txt listing of paths (relative to the root)."""
+    if source.lower().endswith(".txt"):
+        for line in files.read_text(source).splitlines():
+            line = line.strip()
+            if line:
+                yield line if line.startswith("/") or "://" in line else posixpath.normpath(posixpath.join(root, line))
+        return
+    if is_remote(source):
+        yield from files.iter_remote(source)
+    else:
+        yield from (path for path, problem in files.walk(source) if not problem)
+
+
 def _split(key: str, rule: SplitRule) -> str:
     """The hash split now, or UNASSIGNED for AssignSplits to decide by rank."""
     return UNASSIGNED if rule.ranked else assign_split(key, rule.fractions)
@@ -150,6 +199,13 @@ class ListImages(beam.PTransform):
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> Listed:
         plan = self._plan
+        if plan.kind == "yolo":
+            read = (
+                pbegin
+                | "DatasetYaml" >> beam.Create([plan.pattern])
+                | "ReadYolo" >> beam.ParDo(_YoloRefFn(plan.extensions)).with_outputs(FAILURES, main="refs")
+            )
+            return Listed(read.refs, read.failures)
         if plan.kind == "listing":
             read = (
                 pbegin

@@ -45,6 +45,8 @@ class InputConfig(_Section):
     label_from: Optional["LabelFrom"] = None  # the label from the file name
     limit: Optional[int] = Field(default=None, ge=1)  # only the first N images of each split (--limit)
     annotations: "AnnotationsConfig" = Field(default_factory=lambda: AnnotationsConfig())
+    masks: Optional[str] = None  # a folder of class-index PNGs (palette or L), paired with images by file stem
+    mask_ignore: int = Field(default=255, ge=0, le=255)  # the class of the letterbox in masks (VOC's 255)
 
     @field_validator("path")
     @classmethod
@@ -57,7 +59,7 @@ class InputConfig(_Section):
             raise ValueError("[path] required key is missing (a folder, a glob or a listing)")
         return self
 
-    @field_validator("labels")
+    @field_validator("labels", "masks")
     @classmethod
     def check_labels_path(cls, value: Optional[str]) -> Optional[str]:
         return None if value is None else _local_path(value)

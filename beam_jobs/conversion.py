@@ -23,7 +23,7 @@ from transforms.dataset.manifest import Manifest
 from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, TEMP_PREFIX
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.paths import is_remote
-from transforms.pipeline.annotations import AttachAnnotations
+from transforms.pipeline.annotations import AttachAnnotations, AttachMasks
 from transforms.pipeline.assign_splits import AssignSplits, LimitPerSplit
 from transforms.pipeline.beam_sink import WriteWithBeamSink
 from transforms.pipeline.facts import SAMPLE_SIZE, GatherFacts
@@ -64,6 +64,7 @@ def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSet
     return ShardSettings(
         temp_dir=temp_dir, image=cfg.image.spec(),
         shards=out.shards_of(), min_records=out.min_shard_records, detection=detection_spec(cfg),
+        mask_ignore=cfg.input.mask_ignore if cfg.input.masks else None,
         target_bytes=out.shard_size_mb * 1024 * 1024,
         compression=out.compression, index=out.index,
         threads=0 if cfg.parallelism.threads == "auto" else cfg.parallelism.threads,
@@ -83,6 +84,10 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
         joined = refs | "AttachAnnotations" >> AttachAnnotations(annotations.format, annotations.path)
         refs = joined.refs
         list_failures = (list_failures, joined.failures) | "ListAndAnnotationFailures" >> beam.Flatten()
+    if cfg.input.masks:  # segmentation: refs and their class-index masks, joined by file stem
+        paired = refs | "AttachMasks" >> AttachMasks(cfg.input.masks)
+        refs = paired.refs
+        list_failures = (list_failures, paired.failures) | "ListAndMaskFailures" >> beam.Flatten()
     if rule.ranked:  # exact or stratified: by rank among all keys
         refs = refs | "AssignSplits" >> AssignSplits(rule)
     if cfg.input.limit is not None:  # trying settings: the first N of each split
@@ -99,8 +104,9 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     # -> Failure(uri, stage, error, error_type)
     detection = annotations.format != "none"
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id,
-                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression, detection),
-                              detection)
+                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression,
+                                                    detection or bool(cfg.input.masks)),
+                              detection, bool(cfg.input.masks))
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
 

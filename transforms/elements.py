@@ -32,6 +32,7 @@ class ImageRef:
     split: str = "train"
     extra: Tuple[Tuple[str, ExtraValue], ...] = ()
     annotation: Optional[Annotation] = None  # boxes for detection (input.annotations), joined by file name
+    mask: Optional[str] = None  # its class-index mask (input.masks), joined by file stem
 
 
 @dataclasses.dataclass(frozen=True)

@@ -256,3 +256,39 @@ def test_a_yolo_dataset_as_ultralytics_lays_it_out(tmp_path):
     a = by_name[b"a.jpg"]
     assert list(a["image/object/class/label"]) == [2] and list(a["image/object/class/text"]) == [b"red"]
     assert np.abs(colour_inside(a, 0) - RED).max() < 20
+
+
+def test_semantic_masks_ride_with_their_images(tmp_path, capsys):
+    images, masks = tmp_path / "JPEGImages", tmp_path / "SegmentationClass"
+    for name in ("a", "b", "c"):
+        imaging.write(images / f"{name}.jpg", picture(6 if name == "a" else 1))
+    for name, size in (("a", SIZE), ("b", (10, 10))):  # b's mask fits neither frame; c has none
+        mask = Image.new("P", size, 0)
+        mask.putpalette([0, 0, 0, 128, 0, 0] + [0] * 762)
+        mask.paste(1, RECTS["red"])
+        imaging.write(masks / "nested" / f"{name}.png", imaging.encode(mask, "PNG"))
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", f"input.masks={masks}",
+                   "image.resize.mode=pad", "image.resize.width=100", "image.resize.height=100",
+                   "errors.max_failed_fraction=0.5") == 0
+    info = manifest(out)
+    assert info["num_examples"] == 2 and info["num_failed"] == 1
+    assert "image/segmentation/class/encoded" in info["features"]
+    failure = json.loads((out / "failures.jsonl").read_text())
+    assert failure["uri"].endswith("b.png") and "the mask is 10x10" in failure["error"]
+    spec = {"image/encoded": tf.io.FixedLenFeature((), tf.string),
+            "image/filename": tf.io.FixedLenFeature((), tf.string),
+            "image/segmentation/class/encoded": tf.io.VarLenFeature(tf.string)}
+    shards = [str(out / s["file"]) for s in info["splits"]["train"]["shards"]]
+    for raw in tf.data.TFRecordDataset(shards):
+        parsed = tf.io.parse_single_example(raw, spec)
+        encoded = tf.sparse.to_dense(parsed["image/segmentation/class/encoded"]).numpy()
+        if parsed["image/filename"].numpy() == b"c.jpg":
+            assert len(encoded) == 0  # no mask: none in the record
+            continue
+        image = np.asarray(Image.open(io.BytesIO(parsed["image/encoded"].numpy())).convert("RGB"), int)
+        mask = np.asarray(Image.open(io.BytesIO(encoded[0])))
+        assert mask.shape == image.shape[:2] == (100, 100)
+        assert set(np.unique(mask)) == {0, 1, 255}  # background, red, letterbox
+        red = (image[..., 0] > 150) & (image[..., 1] < 100)
+        assert ((mask == 1) == red)[mask != 255].mean() > 0.95

@@ -36,7 +36,7 @@ _DTYPES = {INT64: "int64", FLOAT: "float32", BYTES: "string"}
 def blocker(image: Mapping[str, Any], compression: str, detection: bool = False) -> Optional[str]:
     """Why TFDS cannot read this dataset, or None."""
     if detection:
-        return "TFDS metadata for object lists is not written yet (detection datasets)"
+        return "TFDS metadata for object lists and masks is not written yet (detection, segmentation)"
     if compression != "none":
         return "TFDS reads uncompressed shards only (output.compression: none)"
     fmt = image.get("format")

@@ -4,9 +4,10 @@ read on workers, and joined to the ImageRefs by file stem (`2011_000003.jpg` and
 
 An image with no annotation is a record with no objects; an image whose annotation cannot
 be read, or that two annotations claim, is a `list` failure naming why; annotations that
-match no image are counted."""
+match no image are counted. AttachMasks pairs class-index masks the same way."""
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from typing import Iterator, Optional, Tuple, Union
 
@@ -100,3 +101,50 @@ class AttachAnnotations(beam.PTransform):
         )
 
 
+
+
+def _mask_files(folder: str) -> Iterator[Tuple[str, str]]:
+    paths = files.iter_remote(folder) if "://" in folder else (p for p, problem in files.walk(folder) if not problem)
+    for path in paths:
+        if path.lower().endswith(".png"):
+            yield stem(path), path
+
+
+class _AttachMaskFn(beam.DoFn):
+    """(stem, {refs, masks}) -> refs with their mask's path, or Failures (two masks, one stem)."""
+
+    def __init__(self) -> None:
+        self._without = counter("images_without_mask")
+
+    def process(self, element: Tuple[str, dict]) -> Iterator:
+        key, grouped = element
+        masks = sorted(grouped["masks"])
+        for ref in grouped["refs"]:
+            if len(masks) > 1:
+                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(
+                    ref.uri, STAGE_LIST, "DuplicateMask", f"{len(masks)} masks are for file stem {key!r}"))
+                continue
+            if not masks:
+                self._without.inc()
+            yield dataclasses.replace(ref, mask=masks[0] if masks else None)
+
+
+class AttachMasks(beam.PTransform):
+    """ImageRefs -> ImageRefs with the path of their class-index mask (`refs`), and Failures."""
+
+    def __init__(self, folder: str, label: Optional[str] = None) -> None:
+        super().__init__(label)
+        self._folder = folder
+
+    def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        masks = (
+            refs.pipeline
+            | "MaskFolder" >> beam.Create([self._folder])
+            | "ListMasks" >> beam.FlatMap(_mask_files)
+        )
+        keyed = refs | "ByStem" >> beam.Map(lambda ref: (stem(ref.key), ref))
+        return (
+            {"refs": keyed, "masks": masks}
+            | "JoinByStem" >> beam.CoGroupByKey()
+            | "Attach" >> beam.ParDo(_AttachMaskFn()).with_outputs(FAILURES, main="refs")
+        )

@@ -38,6 +38,7 @@ class OutputSettings:
     run_id: str = ""
     tfds_blocker: Optional[str] = None  # why no TFDS metadata is written (None: it is)
     detection: bool = False  # records carry objects; label_map.pbtxt is written
+    masks: bool = False  # records carry image/segmentation/class/*
 
 
 def _existing_shards(path: str) -> List[str]:
@@ -135,7 +136,7 @@ class _FinalizeFn(beam.DoFn):
             num_truncated=sum(r.num_truncated for r in results),
             failures_by_reason=dict(reasons),
             labels=tuple(labels_lines(facts.labels)),
-            features=feature_spec(facts.kinds, bool(facts.labels), self._settings.detection),
+            features=feature_spec(facts.kinds, bool(facts.labels), self._settings.detection, self._settings.masks),
             config=dict(self._settings.config),
             versions=dict(self._settings.versions),
             run_id=self._settings.run_id,

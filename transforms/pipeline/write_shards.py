@@ -51,6 +51,7 @@ class ShardSettings:
     shards: Shards = None  # None: about `target_bytes` per shard; or per split ((split, n or None), ...)
     min_records: int = 1  # no shard holds fewer records (unless its split does)
     detection: Optional[DetectionSpec] = None  # boxes from input.annotations (class ids from the facts)
+    mask_ignore: Optional[int] = None  # masks from input.masks: the letterbox's class
     target_bytes: int = DEFAULT_TARGET_SHARD_BYTES
     compression: str = "none"
     index: bool = False  # write DALI / `tfrecord` package .idx files (uncompressed shards)
@@ -201,10 +202,12 @@ class _WriteShardFn(beam.DoFn):
             detection = dataclasses.replace(s.detection, class_ids=tuple(sorted(labels.items())))
         if s.processes:
             pool = shared_pool(s.processes)
-            if detection is not None:
-                return lambda ref: pool.record(ref, s.image, None, kinds, detection)
+            if detection is not None or s.mask_ignore is not None:
+                label = (lambda ref: None) if detection is not None else (lambda ref: label_id(ref, labels))
+                return lambda ref: pool.record(ref, s.image, label(ref), kinds, detection, s.mask_ignore)
             return lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)
-        return functools.partial(record_for, settings=RecordSettings(s.image, labels, kinds, detection))
+        settings = RecordSettings(s.image, labels, kinds, detection, s.mask_ignore)
+        return functools.partial(record_for, settings=settings)
 
 
 @contextlib.contextmanager

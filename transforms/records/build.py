@@ -72,11 +72,11 @@ def _coerce(value: FeatureValue, kind: Optional[str]) -> FeatureValue:
 
 def build_example(
     image: ConvertedImage, label: Optional[int], kinds: Optional[Mapping[str, str]] = None,
-    objects: Optional[Mapping[str, FeatureValue]] = None,
+    objects: Optional[Mapping[str, FeatureValue]] = None, keep_label: bool = False,
 ) -> bytes:
-    """A converted image as a serialized tf.train.Example; with `objects` (object_features),
-    a detection record: its objects instead of a classification label."""
-    features = image_features(image, None if objects is not None else label, kinds)
+    """A converted image as a serialized tf.train.Example; with `objects` (object_features,
+    mask keys), those features too, and (detection, unless `keep_label`) no classification label."""
+    features = image_features(image, label if objects is None or keep_label else None, kinds)
     if objects is None:
         return serialize_example(features)
     features.update(objects)

@@ -38,6 +38,9 @@ KEY_XMAX, KEY_YMAX = "image/object/bbox/xmax", "image/object/bbox/ymax"
 KEY_OBJECT_TEXT = "image/object/class/text"
 KEY_OBJECT_LABEL = "image/object/class/label"
 KEY_OBJECT_AREA = "image/object/area"
+KEY_SEGMENTATION = "image/segmentation/class/encoded"  # as DeepLab's build_voc2012_data writes it
+KEY_SEGMENTATION_FORMAT = "image/segmentation/class/format"
+SEGMENTATION_FEATURES = {KEY_SEGMENTATION: BYTES, KEY_SEGMENTATION_FORMAT: BYTES}
 OBJECT_FEATURES = {
     KEY_XMIN: FLOAT, KEY_YMIN: FLOAT, KEY_XMAX: FLOAT, KEY_YMAX: FLOAT,
     KEY_OBJECT_TEXT: BYTES, KEY_OBJECT_LABEL: INT64, KEY_OBJECT_AREA: FLOAT,
@@ -63,7 +66,8 @@ def as_list(value: FeatureValue) -> list:
 
 
 
-def feature_spec(extra_kinds: Mapping[str, str], labelled: bool, detection: bool = False) -> Dict[str, str]:
+def feature_spec(extra_kinds: Mapping[str, str], labelled: bool, detection: bool = False,
+                 masks: bool = False) -> Dict[str, str]:
     """The {key: kind} of every feature a record of this dataset carries (detection records
     carry objects instead of the classification label)."""
     spec = dict(BASE_FEATURES)
@@ -71,6 +75,8 @@ def feature_spec(extra_kinds: Mapping[str, str], labelled: bool, detection: bool
         spec.update(OBJECT_FEATURES)
     elif labelled:
         spec.update(LABEL_FEATURES)
+    if masks:
+        spec.update(SEGMENTATION_FEATURES)
     spec.update(sorted(extra_kinds.items()))
     return spec
 

@@ -6,16 +6,18 @@ A module-level function over picklable arguments, so threads and worker processe
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from transforms.dataset.framing import framed_length
-from transforms.elements import STAGE_ENCODE, STAGE_READ, ConvertedImage, Failure, ImageRef
+from transforms.elements import STAGE_ENCODE, STAGE_READ, STAGE_TRANSFORM, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
 from transforms.image.geometry import Geometry
+from transforms.image.masks import MaskError, encode_mask, read_mask, transform_mask
 from transforms.image.spec import ImageSpec, StageError
 from transforms.inputs.annotations.model import Annotation
 from transforms.inputs.annotations.placement import place
 from transforms.records.build import build_example, object_features
+from transforms.records.features import KEY_SEGMENTATION, KEY_SEGMENTATION_FORMAT, FeatureValue
 from transforms.storage.read_bytes import read_bytes
 
 
@@ -68,12 +70,13 @@ def place_objects(annotation: Annotation, geometry: Geometry,
 @dataclasses.dataclass(frozen=True)
 class RecordSettings:
     """What turning a ref into a record needs: the image spec, the label ids, the extra kinds,
-    and for detection the box settings."""
+    for detection the box settings, and for masks the letterbox's class."""
 
     image: ImageSpec
     labels: Mapping[str, int] = dataclasses.field(default_factory=dict)
     kinds: Mapping[str, str] = dataclasses.field(default_factory=dict)
     detection: Optional[DetectionSpec] = None
+    mask_ignore: Optional[int] = None
 
 
 def convert_ref(ref: ImageRef, spec: ImageSpec) -> Union[ConvertedImage, Failure]:
@@ -104,21 +107,38 @@ def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
 def record_for(ref: ImageRef, settings: RecordSettings) -> Union[BuiltRecord, Failure]:
     """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
     label = None if settings.detection else label_id(ref, settings.labels)
-    return build_record(ref, settings.image, label, settings.kinds, settings.detection)
+    return build_record(ref, settings.image, label, settings.kinds, settings.detection, settings.mask_ignore)
+
+
+def mask_features(ref: ImageRef, geometry: Geometry, ignore: int) -> Dict[str, FeatureValue]:
+    """The segmentation keys of a record: its class-index mask through the image's geometry."""
+    if ref.mask is None:
+        return {}
+    mask = transform_mask(read_mask(read_bytes(ref.mask)), geometry, ignore)
+    return {KEY_SEGMENTATION: encode_mask(mask), KEY_SEGMENTATION_FORMAT: "png"}
 
 
 def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int], kinds: Mapping[str, str],
-                 detection: Optional[DetectionSpec] = None) -> Union[BuiltRecord, Failure]:
+                 detection: Optional[DetectionSpec] = None, mask_ignore: Optional[int] = None
+                 ) -> Union[BuiltRecord, Failure]:
     """Read, convert and serialize one image (everything a worker process does for it); with
-    `detection`, its annotation's boxes placed in the output frame."""
+    `detection`, its annotation's boxes placed in the output frame; with `mask_ignore`, its
+    class-index mask (the letterbox filled with that class)."""
     converted = convert_ref(ref, spec)
     if isinstance(converted, Failure):
         return converted
+    extra: Dict[str, FeatureValue] = {}
+    if mask_ignore is not None and converted.geometry is not None:
+        try:
+            extra = mask_features(ref, converted.geometry, mask_ignore)
+        except (MaskError, OSError) as exc:
+            return Failure.from_exception(ref.mask or ref.uri, STAGE_TRANSFORM, exc)
     try:
         if detection is None or converted.geometry is None:
-            return BuiltRecord(build_example(converted, label, kinds), converted.truncated)
+            objects = extra or None
+            return BuiltRecord(build_example(converted, label, kinds, objects, keep_label=True), converted.truncated)
         rows, dropped, guessed = place_objects(ref.annotation or Annotation(ref.key), converted.geometry, detection)
-        objects = object_features(rows, (converted.width, converted.height))
+        objects = {**object_features(rows, (converted.width, converted.height)), **extra}
         guessed = guessed and bool(ref.annotation and ref.annotation.objects)
         return BuiltRecord(build_example(converted, label, kinds, objects), converted.truncated,
                            tuple(r[0] for r in rows), dropped, guessed)

@@ -1,0 +1,57 @@
+"""Class-index masks follow the pixels: for every EXIF orientation and resize mode, the class
+painted where a rectangle is drawn covers that rectangle in the output, by nearest neighbour
+(no new class appears), with the letterbox as the ignore class."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.image.test_geometry_mapping import MODES, RECT, STORED, red_mask, stored_pixels
+from tests.support import imaging
+from transforms.image.conversion import ORIENTATION_FIX, convert
+from transforms.image.masks import IGNORE, MaskError, read_mask, transform_mask
+from transforms.image.spec import ImageSpec
+
+
+def class_mask(frame, orientation):
+    """Class 3 where the rectangle is, 1 elsewhere, as a palette PNG in the given frame."""
+    mask = Image.new("P", STORED, 1)
+    mask.putpalette([0, 0, 0, 10, 10, 10, 0, 0, 0, 200, 0, 0] + [0] * 756)
+    mask.paste(3, RECT)
+    if frame == "upright" and orientation in ORIENTATION_FIX:
+        mask = mask.transpose(ORIENTATION_FIX[orientation])
+    return imaging.encode(mask, "PNG")
+
+
+@pytest.mark.parametrize("frame", ["stored", "upright"])
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("orientation", [1, 3, 6, 7])
+def test_a_mask_covers_what_its_image_shows(orientation, mode, frame):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    result = convert(imaging.encode(stored_pixels(), "PNG", exif=exif), ImageSpec(resize=MODES[mode], format="png"))
+    pixels = np.asarray(Image.open(io.BytesIO(result.encoded)).convert("RGB"))
+    # Without a quarter turn both frames have one size, and a mask is taken as stored (mask_frame).
+    given = frame if orientation >= 5 else "stored"
+    mask = np.asarray(transform_mask(read_mask(class_mask(given, orientation)), result.geometry))
+    assert mask.shape == pixels.shape[:2]
+    assert set(np.unique(mask)) <= {1, 3, IGNORE}
+    red = red_mask(pixels)
+    agree = (mask == 3) == red
+    inside = mask != IGNORE
+    assert agree[inside].mean() > 0.97, agree[inside].mean()  # all but the resampled edge
+    content = np.zeros_like(inside)
+    (ox, oy), (w, h) = result.geometry.plan.offset, result.geometry.plan.size
+    content[oy:oy + h, ox:ox + w] = True
+    assert np.array_equal(inside, content)  # the letterbox, and only it, is the ignore class
+
+
+def test_masks_that_cannot_serve_are_named():
+    with pytest.raises(MaskError, match="palette or greyscale"):
+        read_mask(imaging.encode(Image.new("RGB", (4, 4)), "PNG"))
+    with pytest.raises(MaskError, match="does not decode"):
+        read_mask(b"not a png")
+    result = convert(imaging.encode(Image.new("RGB", (40, 30)), "PNG"), ImageSpec(format="png"))
+    with pytest.raises(MaskError, match="the mask is 20x20, the image 40x30"):
+        transform_mask(Image.new("L", (20, 20)), result.geometry)

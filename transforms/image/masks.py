@@ -1,0 +1,65 @@
+"""Class-index masks (semantic segmentation) through the geometry of their image: the same
+orientation, crop, resize and letterbox, resampled by nearest neighbour so every output
+pixel is a class of the input; what the letterbox adds is `ignore`."""
+from __future__ import annotations
+
+import io
+from typing import Tuple
+
+import numpy as np
+from PIL import Image
+
+from transforms.image.conversion import ORIENTATION_FIX
+from transforms.image.geometry import Geometry
+
+IGNORE = 255  # VOC's border / unlabelled value
+
+
+class MaskError(ValueError):
+    """A mask that cannot be read as class indices, or whose size fits neither frame."""
+
+
+def read_mask(data: bytes) -> Image.Image:
+    """A palette or greyscale PNG as an L image of class indices (a palette's indices are the classes)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception as exc:  # noqa: BLE001 - a broken mask fails its image
+        raise MaskError(f"the mask does not decode ({type(exc).__name__}: {exc})") from None
+    if image.mode == "P":
+        return Image.fromarray(np.asarray(image, dtype=np.uint8), "L")  # indices, not the palette's colours
+    if image.mode in ("L", "I;16", "I"):
+        indices = np.asarray(image)
+        if indices.max(initial=0) > 255:
+            raise MaskError(f"class indices up to {int(indices.max())} do not fit 8 bits")
+        return Image.fromarray(indices.astype(np.uint8), "L")
+    raise MaskError(f"a class-index mask is a palette or greyscale image, not {image.mode}")
+
+
+def mask_frame(size: Tuple[int, int], geometry: Geometry) -> str:
+    """Which frame a mask of `size` is in: stored, upright, or the error that it fits neither."""
+    if size == geometry.stored:
+        return "stored"
+    if size == geometry.upright:
+        return "upright"
+    raise MaskError(f"the mask is {size[0]}x{size[1]}, the image {geometry.stored[0]}x{geometry.stored[1]}")
+
+
+def transform_mask(mask: Image.Image, geometry: Geometry, ignore: int = IGNORE) -> Image.Image:
+    """`mask` (an L image of class indices, in the stored or upright frame) in the output frame."""
+    if mask_frame(mask.size, geometry) == "stored" and geometry.orientation in ORIENTATION_FIX:
+        mask = mask.transpose(ORIENTATION_FIX[geometry.orientation])
+    plan = geometry.plan
+    if not (plan.is_identity and mask.size == plan.source):
+        mask = mask.resize(plan.size, Image.Resampling.NEAREST, box=plan.box)
+    if plan.canvas is not None:
+        canvas = Image.new("L", plan.canvas, ignore)
+        canvas.paste(mask, plan.offset)
+        mask = canvas
+    return mask
+
+
+def encode_mask(mask: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG")
+    return buffer.getvalue()

@@ -14,6 +14,7 @@ setup(
         "pillow>=10.1",
         "simplejpeg>=1.7",
         "pillow-heif>=0.18",
+        "pycocotools>=2.0.7",
         "numpy>=1.24",
         "pyyaml>=6.0",
         "pydantic>=2.5",

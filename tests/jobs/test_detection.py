@@ -292,3 +292,45 @@ def test_semantic_masks_ride_with_their_images(tmp_path, capsys):
         assert set(np.unique(mask)) == {0, 1, 255}  # background, red, letterbox
         red = (image[..., 0] > 150) & (image[..., 1] < 100)
         assert ((mask == 1) == red)[mask != 255].mean() > 0.95
+
+
+def test_coco_instance_masks_follow_their_objects(tmp_path):
+    """A polygon (red) and an RLE (green) on an EXIF-rotated photo, letterboxed: each object's
+    mask covers its rectangle in the output, and its area is the mask's pixels."""
+    from pycocotools import mask as coco_mask
+
+    images = tmp_path / "images"
+    imaging.write(images / "a.jpg", picture(6))
+    x0, y0, x1, y1 = RECTS["red"]
+    green = np.zeros((SIZE[1], SIZE[0]), np.uint8, order="F")
+    gx0, gy0, gx1, gy1 = RECTS["green"]
+    green[gy0:gy1, gx0:gx1] = 1
+    rle = coco_mask.encode(np.asfortranarray(green))
+    document = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": SIZE[0], "height": SIZE[1]}],
+        "categories": [{"id": 1, "name": "red"}, {"id": 2, "name": "green"}],
+        "annotations": [
+            {"image_id": 1, "category_id": 1, "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0,
+             "segmentation": [[x0, y0, x1, y0, x1, y1, x0, y1]]},
+            {"image_id": 1, "category_id": 2, "bbox": [gx0, gy0, gx1 - gx0, gy1 - gy0], "iscrowd": 1,
+             "segmentation": {"counts": rle["counts"].decode(), "size": [SIZE[1], SIZE[0]]}},
+        ],
+    }
+    instances = tmp_path / "instances.json"
+    instances.write_text(json.dumps(document))
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=coco",
+                   f"input.annotations.path={instances}", "image.resize.mode=pad", "image.resize.width=120",
+                   "image.resize.height=120", "image.format=png") == 0
+    assert "image/object/mask" in manifest(out)["features"]
+    spec = dict(OD_API_SPEC, **{"image/object/mask": tf.io.VarLenFeature(tf.string)})
+    raw = next(iter(tf.data.TFRecordDataset([str(out / "train-00000-of-00001.tfrecord")])))
+    parsed = {k: tf.sparse.to_dense(v).numpy() if isinstance(v, tf.SparseTensor) else v.numpy()
+              for k, v in tf.io.parse_single_example(raw, spec).items()}
+    image = np.asarray(Image.open(io.BytesIO(parsed["image/encoded"])).convert("RGB"), int)
+    for i, colour in enumerate((RED, GREEN)):
+        mask = np.asarray(Image.open(io.BytesIO(parsed["image/object/mask"][i])))
+        assert mask.shape == image.shape[:2] == (120, 120)
+        painted = np.abs(image - colour).max(axis=2) < 40
+        assert (mask.astype(bool) == painted).mean() > 0.98
+        assert parsed["image/object/area"][i] == mask.sum()

@@ -4,7 +4,7 @@ pixel is a class of the input; what the letterbox adds is `ignore`."""
 from __future__ import annotations
 
 import io
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 from PIL import Image
@@ -45,9 +45,11 @@ def mask_frame(size: Tuple[int, int], geometry: Geometry) -> str:
     raise MaskError(f"the mask is {size[0]}x{size[1]}, the image {geometry.stored[0]}x{geometry.stored[1]}")
 
 
-def transform_mask(mask: Image.Image, geometry: Geometry, ignore: int = IGNORE) -> Image.Image:
-    """`mask` (an L image of class indices, in the stored or upright frame) in the output frame."""
-    if mask_frame(mask.size, geometry) == "stored" and geometry.orientation in ORIENTATION_FIX:
+def transform_mask(mask: Image.Image, geometry: Geometry, ignore: int = IGNORE,
+                   frame: Optional[str] = None) -> Image.Image:
+    """`mask` (an L image of class indices, in the stored or upright frame: `frame`, or told
+    by its size) in the output frame."""
+    if (frame or mask_frame(mask.size, geometry)) == "stored" and geometry.orientation in ORIENTATION_FIX:
         mask = mask.transpose(ORIENTATION_FIX[geometry.orientation])
     plan = geometry.plan
     if not (plan.is_identity and mask.size == plan.source):
@@ -63,3 +65,20 @@ def encode_mask(mask: Image.Image) -> bytes:
     buffer = io.BytesIO()
     mask.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def object_mask(polygons, rle, size: Tuple[int, int]) -> np.ndarray:
+    """One object's binary mask (H x W uint8) of its COCO polygons or RLE, in a frame of `size`,
+    rasterised by pycocotools, so masks are COCO's own."""
+    from pycocotools import mask as coco_mask
+
+    width, height = size
+    if rle is not None:
+        if (rle.width, rle.height) != (width, height):
+            raise MaskError(f"an RLE of {rle.width}x{rle.height} on an image of {width}x{height}")
+        size = [rle.height, rle.width]
+        encoded = ({"counts": rle.counts.encode("ascii"), "size": size} if isinstance(rle.counts, str)  # compressed
+                   else coco_mask.frPyObjects({"counts": list(rle.counts), "size": size}, rle.height, rle.width))
+    else:
+        encoded = coco_mask.merge(coco_mask.frPyObjects([list(p) for p in polygons], height, width))
+    return np.asarray(coco_mask.decode(encoded), dtype=np.uint8)

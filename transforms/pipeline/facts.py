@@ -28,12 +28,14 @@ class DatasetFacts:
     kinds: Mapping[str, str]  # extra field -> feature kind, the same in every record
     num_listed: int  # refs plus inputs that failed to list
     sample: Tuple[ImageRef, ...]  # the SAMPLE_SIZE refs first in hash order
+    instance_masks: bool = False  # some object has a shape (COCO polygons or RLE)
 
 
 @dataclasses.dataclass
 class _Accumulator:
     labels: Set[str] = dataclasses.field(default_factory=set)
     class_ids: Dict[str, int] = dataclasses.field(default_factory=dict)  # ids an annotation format gives (COCO)
+    shapes: bool = False
     kinds: Dict[str, str] = dataclasses.field(default_factory=dict)
     num_listed: int = 0
     sample: List[ImageRef] = dataclasses.field(default_factory=list)
@@ -58,6 +60,7 @@ class _FactsFn(beam.CombineFn):
                 acc.labels.add(obj.label)
                 if obj.class_id is not None:
                     acc.class_ids[obj.label] = obj.class_id
+                acc.shapes = acc.shapes or bool(obj.polygons) or obj.rle is not None
         elif element.label is not None:
             acc.labels.add(element.label)
         if element.extra:
@@ -73,6 +76,7 @@ class _FactsFn(beam.CombineFn):
         for acc in accumulators:
             out.labels |= acc.labels
             out.class_ids.update(acc.class_ids)
+            out.shapes = out.shapes or acc.shapes
             out.kinds = merge_kinds(out.kinds, acc.kinds)
             out.num_listed += acc.num_listed
             out.sample = self._smallest(out.sample + acc.sample)
@@ -81,7 +85,7 @@ class _FactsFn(beam.CombineFn):
     def extract_output(self, acc: _Accumulator) -> DatasetFacts:
         ids = dict(acc.class_ids) if acc.class_ids and self._labels.names is None else self._labels.ids(acc.labels)
         return DatasetFacts(ids, dict(sorted(acc.kinds.items())), acc.num_listed,
-                            tuple(self._smallest(acc.sample)))
+                            tuple(self._smallest(acc.sample)), acc.shapes)
 
     def _smallest(self, refs: List[ImageRef]) -> List[ImageRef]:
         return heapq.nsmallest(self._sample_size, refs, key=ref_order)

@@ -161,7 +161,7 @@ class _WriteShardFn(beam.DoFn):
         gzip = s.compression == "gzip"
         with _removed_if_unfinished(partial), files.create(partial, gzip=gzip) as raw:
             handle = Checksummed(raw)  # the CRC of the bytes on disk, unless gzip compresses them after
-            for ref, record in ordered_map(self._converter(facts.labels, facts.kinds), ordered, threads):
+            for ref, record in ordered_map(self._converter(facts), ordered, threads):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
                     PROGRESS.advance(failed=1)
@@ -194,12 +194,14 @@ class _WriteShardFn(beam.DoFn):
         write_marker(path, marker)
         return marker
 
-    def _converter(self, labels: Mapping[str, int], kinds: Mapping[str, str]) -> Callable:
+    def _converter(self, facts: DatasetFacts) -> Callable:
         """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""
         s = self._settings
+        labels, kinds = facts.labels, facts.kinds
         detection = None
         if s.detection is not None:  # the class ids are the dataset's, known once it is listed
-            detection = dataclasses.replace(s.detection, class_ids=tuple(sorted(labels.items())))
+            detection = dataclasses.replace(s.detection, class_ids=tuple(sorted(labels.items())),
+                                            instance_masks=facts.instance_masks)
         if s.processes:
             pool = shared_pool(s.processes)
             if detection is not None or s.mask_ignore is not None:

@@ -38,6 +38,7 @@ KEY_XMAX, KEY_YMAX = "image/object/bbox/xmax", "image/object/bbox/ymax"
 KEY_OBJECT_TEXT = "image/object/class/text"
 KEY_OBJECT_LABEL = "image/object/class/label"
 KEY_OBJECT_AREA = "image/object/area"
+KEY_OBJECT_MASK = "image/object/mask"  # a PNG per object, at the output size (0 or 1)
 KEY_SEGMENTATION = "image/segmentation/class/encoded"  # as DeepLab's build_voc2012_data writes it
 KEY_SEGMENTATION_FORMAT = "image/segmentation/class/format"
 SEGMENTATION_FEATURES = {KEY_SEGMENTATION: BYTES, KEY_SEGMENTATION_FORMAT: BYTES}
@@ -67,7 +68,7 @@ def as_list(value: FeatureValue) -> list:
 
 
 def feature_spec(extra_kinds: Mapping[str, str], labelled: bool, detection: bool = False,
-                 masks: bool = False) -> Dict[str, str]:
+                 masks: bool = False, instance_masks: bool = False) -> Dict[str, str]:
     """The {key: kind} of every feature a record of this dataset carries (detection records
     carry objects instead of the classification label)."""
     spec = dict(BASE_FEATURES)
@@ -77,6 +78,8 @@ def feature_spec(extra_kinds: Mapping[str, str], labelled: bool, detection: bool
         spec.update(LABEL_FEATURES)
     if masks:
         spec.update(SEGMENTATION_FEATURES)
+    if instance_masks:
+        spec[KEY_OBJECT_MASK] = BYTES
     spec.update(sorted(extra_kinds.items()))
     return spec
 

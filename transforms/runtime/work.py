@@ -8,16 +8,19 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
+import numpy as np
+from PIL import Image
+
 from transforms.dataset.framing import framed_length
 from transforms.elements import STAGE_ENCODE, STAGE_READ, STAGE_TRANSFORM, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
 from transforms.image.geometry import Geometry
-from transforms.image.masks import MaskError, encode_mask, read_mask, transform_mask
+from transforms.image.masks import MaskError, encode_mask, object_mask, read_mask, transform_mask
 from transforms.image.spec import ImageSpec, StageError
-from transforms.inputs.annotations.model import Annotation
+from transforms.inputs.annotations.model import AnnotatedObject, Annotation
 from transforms.inputs.annotations.placement import place
 from transforms.records.build import build_example, object_features
-from transforms.records.features import KEY_SEGMENTATION, KEY_SEGMENTATION_FORMAT, FeatureValue
+from transforms.records.features import KEY_OBJECT_MASK, KEY_SEGMENTATION, KEY_SEGMENTATION_FORMAT, FeatureValue
 from transforms.storage.read_bytes import read_bytes
 
 
@@ -40,11 +43,14 @@ class DetectionSpec:
     drop_crowd: bool = False
     drop_difficult: bool = False
     min_visible: float = 0.0
+    instance_masks: bool = False  # the dataset's objects have shapes: a mask PNG per object
 
 
 def place_objects(annotation: Annotation, geometry: Geometry,
-                  spec: DetectionSpec) -> Tuple[list, Tuple[str, ...], bool]:
-    """(rows for records.build.object_features, reasons of the dropped boxes, frame guessed)."""
+                  spec: DetectionSpec) -> Tuple[list, Tuple[str, ...], bool, list]:
+    """(rows for records.build.object_features, reasons of the dropped boxes, frame guessed,
+    the objects' masks in the output frame when the dataset has shapes: None where one has none).
+    With masks, an object's area is its mask's pixels."""
     ids = dict(spec.class_ids)
     dropped: List[str] = []
     keep = []
@@ -62,9 +68,22 @@ def place_objects(annotation: Annotation, geometry: Geometry,
     placement = place(framed, geometry, spec.min_visible)
     for reason, count in placement.dropped.items():
         dropped += [reason] * count
-    rows = [(p.source.label, ids[p.source.label], p.box, p.area, p.source.crowd, p.source.difficult,
-             p.source.truncated, p.source.view) for p in placement.objects]
-    return rows, tuple(dropped), placement.frame_guessed
+    masks = [_instance_mask(p.source, placement.frame, geometry) for p in placement.objects] \
+        if spec.instance_masks else []
+    rows = [(p.source.label, ids[p.source.label], p.box,
+             float((masks[i] > 0).sum()) if masks and masks[i] is not None else p.area,
+             p.source.crowd, p.source.difficult, p.source.truncated, p.source.view)
+            for i, p in enumerate(placement.objects)]
+    return rows, tuple(dropped), placement.frame_guessed, masks
+
+
+def _instance_mask(obj: AnnotatedObject, frame: str, geometry: Geometry) -> Optional[np.ndarray]:
+    """The object's mask in the output frame (0 or 1), or None when it has no shape."""
+    if not obj.polygons and obj.rle is None:
+        return None
+    size = geometry.stored if frame == "stored" else geometry.upright
+    source = Image.fromarray(object_mask(obj.polygons, obj.rle, size), "L")
+    return np.asarray(transform_mask(source, geometry, ignore=0, frame=frame))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,8 +156,12 @@ def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int], kinds: Ma
         if detection is None or converted.geometry is None:
             objects = extra or None
             return BuiltRecord(build_example(converted, label, kinds, objects, keep_label=True), converted.truncated)
-        rows, dropped, guessed = place_objects(ref.annotation or Annotation(ref.key), converted.geometry, detection)
+        rows, dropped, guessed, masks = place_objects(ref.annotation or Annotation(ref.key), converted.geometry,
+                                                      detection)
         objects = {**object_features(rows, (converted.width, converted.height)), **extra}
+        if detection.instance_masks:
+            blank = np.zeros((converted.height, converted.width), np.uint8)
+            objects[KEY_OBJECT_MASK] = [encode_mask(Image.fromarray(blank if m is None else m, "L")) for m in masks]
         guessed = guessed and bool(ref.annotation and ref.annotation.objects)
         return BuiltRecord(build_example(converted, label, kinds, objects), converted.truncated,
                            tuple(r[0] for r in rows), dropped, guessed)

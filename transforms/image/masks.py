@@ -76,9 +76,9 @@ def object_mask(polygons, rle, size: Tuple[int, int]) -> np.ndarray:
     if rle is not None:
         if (rle.width, rle.height) != (width, height):
             raise MaskError(f"an RLE of {rle.width}x{rle.height} on an image of {width}x{height}")
-        size = [rle.height, rle.width]
-        encoded = ({"counts": rle.counts.encode("ascii"), "size": size} if isinstance(rle.counts, str)  # compressed
-                   else coco_mask.frPyObjects({"counts": list(rle.counts), "size": size}, rle.height, rle.width))
+        shape = [rle.height, rle.width]
+        encoded = ({"counts": rle.counts.encode("ascii"), "size": shape} if isinstance(rle.counts, str)  # compressed
+                   else coco_mask.frPyObjects({"counts": list(rle.counts), "size": shape}, rle.height, rle.width))
     else:
         encoded = coco_mask.merge(coco_mask.frPyObjects([list(p) for p in polygons], height, width))
     return np.asarray(coco_mask.decode(encoded), dtype=np.uint8)

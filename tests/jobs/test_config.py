@@ -99,5 +99,5 @@ def test_home_is_expanded_and_buckets_kept():
 
 def test_launch_files_are_valid():
     launch = Path(__file__).resolve().parents[2] / "launch"
-    for name in ("demo.yaml", "local.yaml"):
+    for name in ("demo.yaml", "local.yaml", "detection.yaml"):
         load_config(str(launch / name), [])

@@ -2,6 +2,7 @@
 records parse with the Object Detection API decoder's keys, and what is dropped is counted."""
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -334,3 +335,15 @@ def test_coco_instance_masks_follow_their_objects(tmp_path):
         painted = np.abs(image - colour).max(axis=2) < 40
         assert (mask.astype(bool) == painted).mean() > 0.98
         assert parsed["image/object/area"][i] == mask.sum()
+
+
+def test_the_bundled_detection_example_converts_and_verifies(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "detection"
+    assert main(["convert", str(root / "launch" / "detection.yaml"), "--set", f"output.path={out}",
+                 "--set", f"input.path={root / 'examples/detection/JPEGImages'}",
+                 "--set", f"input.annotations.path={root / 'examples/detection/Annotations'}",
+                 "--set", f"input.masks={root / 'examples/detection/SegmentationClass'}"]) == 0
+    info = manifest(out)
+    assert info["task"] == "detection" and info["num_examples"] == 12 and not info["boxes_dropped"]
+    assert main(["verify", str(out)]) == 0

@@ -82,3 +82,22 @@ def test_boxes_never_reach_into_the_letterbox():
     result = convert(data, ImageSpec(resize=ResizeSpec("pad", 100, 100), format="png"))  # image rows 25..75
     placed = place(Annotation("k", (AnnotatedObject("a", (-50, -50, 250, 150)),)), result.geometry)
     assert placed.objects[0].box == pytest.approx((0.0, 25.0, 100.0, 75.0))
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_instance_masks_land_on_the_rectangle(orientation, mode):
+    """A polygon around the rectangle, in the stored frame: its mask in the output covers what
+    the red pixels cover (for orientations 2-4 the frame is said, as auto cannot tell)."""
+    from transforms.runtime.work import DetectionSpec, place_objects
+
+    result, pixels = converted(orientation, mode)
+    x0, y0, x1, y1 = RECT
+    obj = AnnotatedObject("red", tuple(map(float, RECT)), polygons=((x0, y0, x1, y0, x1, y1, x0, y1),))
+    spec = DetectionSpec((("red", 1),), frame="stored", instance_masks=True)
+    rows, dropped, _, masks = place_objects(Annotation("k", (obj,), size=STORED), result.geometry, spec)
+    assert not dropped and len(masks) == 1
+    mask = masks[0].astype(bool)
+    red = np.asarray(pixels)[..., 0] > 150
+    assert mask.shape == red.shape and (mask == red).mean() > 0.97
+    assert rows[0][3] == mask.sum()  # the area is the mask's pixels

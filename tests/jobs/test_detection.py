@@ -131,6 +131,13 @@ def test_coco_ids_crowds_and_images_without_objects(tmp_path):
     assert list(a["image/object/area"]) == pytest.approx([4200, 4900])
     assert len(empty["image/object/bbox/xmin"]) == 0 and empty["image/height"] == 120
     assert "id: 90\n  name: 'green'" in (out / "label_map.pbtxt").read_text()
+    # An image with no objects batches with one that has two: padded, not dropped.
+    from transforms.readback import ImageRecords, tf_dataset
+
+    counts = sorted(len(o["boxes"]) for _, o in ImageRecords(str(out), "train", features="objects", decode=False))
+    assert counts == [0, 2]
+    _, batch = next(iter(tf_dataset(str(out), "train", features="objects", batch_size=2)))
+    assert batch["boxes"].shape == (2, 2, 4) and sorted(batch["classes"].numpy().sum(axis=1)) == [0, 93]
     assert convert(f"input.path={images}", f"output.path={tmp_path / 'nocrowd'}", "input.annotations.format=coco",
                    f"input.annotations.path={instances}", "input.annotations.crowd=drop") == 0
     assert manifest(tmp_path / "nocrowd")["boxes_dropped"] == {"crowd (annotations.crowd: drop)": 1}
@@ -335,6 +342,19 @@ def test_coco_instance_masks_follow_their_objects(tmp_path):
         painted = np.abs(image - colour).max(axis=2) < 40
         assert (mask.astype(bool) == painted).mean() > 0.98
         assert parsed["image/object/area"][i] == mask.sum()
+
+    # The readers hand the same objects over as arrays: numpy per record, tf.data padded per batch.
+    from transforms.readback import ImageRecords, tf_dataset
+
+    pixels, objects = next(iter(ImageRecords(str(out), "train", features="objects")))
+    assert objects["boxes"].shape == (2, 4) and list(objects["classes"]) == [1, 2]
+    assert objects["texts"] == ["red", "green"] and objects["masks"].shape == (2, 120, 120)
+    assert (objects["masks"][0] == np.asarray(Image.open(io.BytesIO(parsed["image/object/mask"][0])))).all()
+    ymin, xmin, ymax, xmax = objects["boxes"][0]
+    assert np.allclose(objects["boxes"][:, 0], parsed["image/object/bbox/ymin"])
+    assert 0 <= ymin < ymax <= 1 and 0 <= xmin < xmax <= 1
+    _, batch = next(iter(tf_dataset(str(out), "train", features="objects", batch_size=2)))
+    assert batch["boxes"].shape == (1, 2, 4) and list(batch["classes"].numpy()[0]) == [1, 2]
 
 
 def test_the_bundled_detection_example_converts_and_verifies(tmp_path, capsys):

@@ -21,6 +21,8 @@ from transforms.records.features import (
     KEY_HEIGHT,
     KEY_LABEL,
     KEY_OBJECT_LABEL,
+    KEY_OBJECT_MASK,
+    KEY_OBJECT_TEXT,
     KEY_WIDTH,
     KEY_XMAX,
     KEY_XMIN,
@@ -128,9 +130,27 @@ def check_record(features: Dict[str, list], class_ids: Optional[FrozenSet[int]] 
 
 
 def item_of(features: Dict[str, list], kind: str, decode: bool) -> Any:
-    """What a reader yields for a parsed record: `(image, label)`, or (`kind="all"`) a dict of
-    every feature plus `image`; the image decoded to pixels, or its encoded bytes."""
+    """What a reader yields for a parsed record: `(image, label)`; (`kind="all"`) a dict of
+    every feature plus `image`; (`kind="objects"`) `(image, objects)` for detection, see
+    `objects_of`. The image decoded to pixels, or its encoded bytes."""
     image = decode_pixels(features) if decode else features[KEY_ENCODED][0]
     if kind == "all":
         return dict(features, image=image)
+    if kind == "objects":
+        return image, objects_of(features)
     return image, features.get(KEY_LABEL, [-1])[0]
+
+
+def objects_of(features: Dict[str, list]) -> Dict[str, Any]:
+    """A detection record's objects as arrays: `boxes` N x 4 float32 [ymin, xmin, ymax, xmax]
+    normalised (the Object Detection API's order), `classes` int64, `texts`, and `masks`
+    N x H x W uint8 (0 or 1) when the dataset has instance masks."""
+    boxes = np.stack([np.asarray(features.get(k, []), np.float32) for k in (KEY_YMIN, KEY_XMIN, KEY_YMAX, KEY_XMAX)],
+                     axis=1) if features.get(KEY_XMIN) else np.zeros((0, 4), np.float32)
+    out = {"boxes": boxes, "classes": np.asarray(features.get(KEY_OBJECT_LABEL, []), np.int64),
+           "texts": [t.decode("utf-8", "replace") for t in features.get(KEY_OBJECT_TEXT, [])]}
+    if KEY_OBJECT_MASK in features:
+        masks = [np.array(Image.open(io.BytesIO(m))) for m in features[KEY_OBJECT_MASK]]
+        height, width = features[KEY_HEIGHT][0], features[KEY_WIDTH][0]
+        out["masks"] = np.stack(masks) if masks else np.zeros((0, height, width), np.uint8)
+    return out

@@ -32,7 +32,8 @@ def _iterable_base() -> type:
 class ImageRecords(_iterable_base()):  # type: ignore[misc]
     """The records of one split as numpy, torch-style: `for image, label in ImageRecords(...)`.
 
-    `features="all"` yields a dict of every feature (lists of values) plus `image` (pixels).
+    `features="all"` yields a dict of every feature (lists of values) plus `image` (pixels);
+    `features="objects"` (detection) yields `(image, {boxes, classes, texts[, masks]})`.
     """
 
     path: str

@@ -21,7 +21,13 @@ from transforms.records.features import (
     KEY_FORMAT,
     KEY_HEIGHT,
     KEY_LABEL,
+    KEY_OBJECT_LABEL,
+    KEY_OBJECT_TEXT,
     KEY_WIDTH,
+    KEY_XMAX,
+    KEY_XMIN,
+    KEY_YMAX,
+    KEY_YMIN,
     LABEL_FEATURES,
 )
 
@@ -63,8 +69,9 @@ def decode(features: dict, channels: int) -> Any:
 def tf_dataset(path: str, split: str = "train", features: str = "image_label",
                image_size: Optional[Tuple[int, int]] = None, batch_size: Optional[int] = None,
                parallel_reads: Optional[int] = None) -> Any:
-    """A tf.data.Dataset of one split: `(image, label)` or (`features="all"`) dicts, whose
-    cardinality is the manifest's count.
+    """A tf.data.Dataset of one split: `(image, label)`, (`features="all"`) dicts, or
+    (`features="objects"`, detection) `(image, {boxes N x 4, classes N, texts N})`; its
+    cardinality is the manifest's count. Batches of objects are padded (class 0, the background).
 
     `image_size` resizes (bilinear, float32); without it images keep their sizes and
     `batch_size` pads each batch to its largest image. gzip shards are handled.
@@ -88,6 +95,10 @@ def tf_dataset(path: str, split: str = "train", features: str = "image_label",
             image = tf.image.resize(image, image_size)
         if features == "all":
             return dict(parsed, image=image)
+        if features == "objects":  # detection: boxes [ymin, xmin, ymax, xmax], as the OD API orders them
+            boxes = tf.stack([parsed[k] for k in (KEY_YMIN, KEY_XMIN, KEY_YMAX, KEY_XMAX)], axis=1)
+            return image, {"boxes": tf.reshape(boxes, [-1, 4]), "classes": parsed[KEY_OBJECT_LABEL],
+                           "texts": parsed[KEY_OBJECT_TEXT]}
         return image, parsed.get(KEY_LABEL, tf.constant(-1, tf.int64))
 
     dataset = tf.data.TFRecordDataset(files, compression_type=compression, num_parallel_reads=parallel_reads)

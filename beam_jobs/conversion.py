@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
@@ -76,7 +77,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
                    temp_dir: str, run_id: str = "") -> beam.PCollection:
     """Wire the job; it reads as its table of contents."""
     rule = cfg.split_rule()
-    labels = label_rule(cfg)
+    labels = label_rule(cfg, plan.classes)
     listed = p | "ListImages" >> ListImages(plan, rule, labels)
     refs, list_failures = listed.refs, listed.failures
     annotations = cfg.input.annotations
@@ -185,8 +186,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     runner.check(cfg)
     check_cloud_access(cfg)
     use_emulator_anonymously()
-    plan = resolve_input(cfg.input, cfg.output.path)
-    check_annotations(cfg)
+    plan = dataclasses.replace(resolve_input(cfg.input, cfg.output.path), classes=check_annotations(cfg))
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     out = cfg.output.path
     if not is_remote(out) and os.path.exists(out) and not os.path.isdir(out):

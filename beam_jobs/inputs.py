@@ -7,7 +7,7 @@ from typing import List, Optional, Tuple
 from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
 from transforms.dataset.labels import LabelRule, read_label_names
-from transforms.inputs.annotations.coco import read_coco
+from transforms.inputs.annotations.coco import annotations_of, categories, load_document
 from transforms.inputs.annotations.csv_boxes import read_csv_boxes
 from transforms.inputs.annotations.model import AnnotationError
 from transforms.inputs.annotations.yolo import read_dataset_yaml
@@ -165,8 +165,9 @@ def offline_input_plan(cfg: InputConfig) -> InputPlan:
     return InputPlan("folder", f"{root}/**", root, cfg.layout, cfg.extensions, "set in input.layout")
 
 
-def label_rule(cfg: JobConfig) -> LabelRule:
-    """input.labels (read now: a missing file is one line before any work), label_offset, label_from."""
+def label_rule(cfg: JobConfig, declared: Tuple[Tuple[str, int], ...] = ()) -> LabelRule:
+    """input.labels (read now: a missing file is one line before any work), label_offset, label_from,
+    and the classes the annotations `declared` (see check_annotations)."""
     names = None
     if cfg.input.labels:
         try:
@@ -179,25 +180,34 @@ def label_rule(cfg: JobConfig) -> LabelRule:
             raise ConfigError("input.labels", f"{cfg.input.labels} names a class twice")
     pattern = cfg.input.label_from.regex if cfg.input.label_from else None
     detection = cfg.input.annotations.format != "none"  # ids from 1: 0 is the background of detection
-    return LabelRule(names, max(cfg.input.label_offset, 1) if detection else cfg.input.label_offset, pattern)
+    return LabelRule(names, max(cfg.input.label_offset, 1) if detection else cfg.input.label_offset, pattern,
+                     declared)
 
 
-def check_annotations(cfg: JobConfig) -> None:
+def check_annotations(cfg: JobConfig) -> Tuple[Tuple[str, int], ...]:
     """The annotation file or folder is there, and a COCO or CSV file reads (a broken one is
-    one line before any work, not a job of failures)."""
+    one line before any work, not a job of failures). Returns the classes the format declares,
+    with the ids records carry: COCO's categories as numbered, YOLO's names from 1 (its 0 is a
+    class, the Object Detection API's the background); they stay in the label map without objects."""
     a = cfg.input.annotations
     if a.format == "none" or a.path is None:
-        return
+        return ()
     if not files.exists(a.path):
         raise ConfigError("input.annotations.path", f"{a.path} does not exist")
     try:
         if a.format == "coco":
-            list(read_coco(files.read_text(a.path), a.path))
-        elif a.format == "csv":
+            document = load_document(files.read_text(a.path), a.path)
+            for _ in annotations_of(document, a.path):
+                pass
+            return tuple((name, i) for i, name in sorted(categories(document).items()))
+        if a.format == "yolo":
+            return tuple((name, i + 1) for i, name in sorted(yolo_spec(a.path)["names"].items()))
+        if a.format == "csv":
             with files.open_read(a.path) as handle:
                 list(read_csv_boxes((line.decode("utf-8-sig") for line in handle), a.path))
     except (AnnotationError, UnicodeDecodeError) as exc:
         raise ConfigError("input.annotations.path", str(exc)) from None
+    return ()
 
 
 def check_cloud_access(cfg: JobConfig) -> None:

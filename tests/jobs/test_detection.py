@@ -105,6 +105,15 @@ def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path):
             expected = RED if text == b"red" else GREEN
             assert np.abs(colour - expected).max() < 20, (record["image/filename"], text, colour)
         assert all(0 <= v <= 1 for k in ("xmin", "ymin", "xmax", "ymax") for v in record[f"image/object/bbox/{k}"])
+    # input.labels pins VOC's classes and their order, those without objects included.
+    names = tmp_path / "classes.txt"
+    names.write_text("red\nblue\ngreen\n")
+    pinned = tmp_path / "pinned"
+    assert convert(f"input.path={images}", f"output.path={pinned}", "input.annotations.format=voc",
+                   f"input.annotations.path={xmls}", f"input.labels={names}") == 0
+    assert manifest(pinned)["labels"] == ["", "red", "blue", "green"]
+    assert {tuple(r["image/object/class/label"]) for r in records(pinned)} == {(1, 3)}  # red, green
+    assert "id: 2\n  name: 'blue'" in (pinned / "label_map.pbtxt").read_text()
 
 
 def test_coco_ids_crowds_and_images_without_objects(tmp_path):
@@ -114,7 +123,7 @@ def test_coco_ids_crowds_and_images_without_objects(tmp_path):
     document = {
         "images": [{"id": 1, "file_name": "a.jpg", "width": 200, "height": 120},
                    {"id": 2, "file_name": "empty.jpg", "width": 200, "height": 120}],
-        "categories": [{"id": 3, "name": "red"}, {"id": 90, "name": "green"}],
+        "categories": [{"id": 3, "name": "red"}, {"id": 90, "name": "green"}, {"id": 7, "name": "blue"}],
         "annotations": [
             {"image_id": 1, "category_id": 3, "bbox": [20, 10, 70, 60], "iscrowd": 0, "area": 4200},
             {"image_id": 1, "category_id": 90, "bbox": [120, 40, 70, 70], "iscrowd": 1, "area": 4900},
@@ -131,6 +140,9 @@ def test_coco_ids_crowds_and_images_without_objects(tmp_path):
     assert list(a["image/object/area"]) == pytest.approx([4200, 4900])
     assert len(empty["image/object/bbox/xmin"]) == 0 and empty["image/height"] == 120
     assert "id: 90\n  name: 'green'" in (out / "label_map.pbtxt").read_text()
+    # A category no object has stays in the label map with its id: a model's classes do not
+    # depend on which ones this subset happens to hold.
+    assert "id: 7\n  name: 'blue'" in (out / "label_map.pbtxt").read_text()
     # An image with no objects batches with one that has two: padded, not dropped.
     from transforms.readback import ImageRecords, tf_dataset
 
@@ -256,7 +268,9 @@ def test_a_yolo_dataset_as_ultralytics_lays_it_out(tmp_path):
                    "errors.max_failed_fraction=0.5", "image.format=png") == 0
     info = manifest(out)
     assert {s: e["num_examples"] for s, e in info["splits"].items()} == {"train": 2, "validation": 1}
-    assert info["labels"] == ["", "", "red"] and info["num_failed"] == 1  # ids kept: YOLO 1 is id 2
+    # ids kept (YOLO 1 is id 2); green has no object here and keeps its id all the same
+    assert info["labels"] == ["", "green", "red"] and info["num_failed"] == 1
+    assert "id: 1\n  name: 'green'" in (out / "label_map.pbtxt").read_text()
     failure = json.loads((out / "failures.jsonl").read_text())
     assert "class 7 is not in the dataset's names" in failure["error"]
     by_name = {r["image/filename"]: r for r in records(out)}

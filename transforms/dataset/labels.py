@@ -10,11 +10,14 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 class LabelRule:
     """How class names become ids: `names` pins the classes and their order (from
     input.labels; None: the names found, sorted), `offset` is the first id (0, or 1 when id
-    0 is background), `pattern` takes the name from the file name (input.label_from)."""
+    0 is background), `pattern` takes the name from the file name (input.label_from).
+    `declared` classes keep their ids and stay in the label map even when no object has them
+    (a model's class count must not depend on which classes this subset happens to hold)."""
 
     names: Optional[Tuple[str, ...]] = None
     offset: int = 0
     pattern: Optional[str] = None
+    declared: Tuple[Tuple[str, int], ...] = ()  # (name, id) an annotation format lists (COCO categories, YOLO names)
 
     def ids(self, found: Iterable[str]) -> Dict[str, int]:
         if self.names is not None:

@@ -21,3 +21,4 @@ class InputPlan:
     reason: str = ""
     splits_seen: Tuple[str, ...] = ()  # split folders the layout probe found
     exclude: Tuple[str, ...] = ()  # never inputs: the output folder when it lies inside the input
+    classes: Tuple[Tuple[str, int], ...] = ()  # (name, id) the annotations declare (COCO categories, YOLO names)

@@ -83,7 +83,10 @@ class _FactsFn(beam.CombineFn):
         return out
 
     def extract_output(self, acc: _Accumulator) -> DatasetFacts:
-        ids = dict(acc.class_ids) if acc.class_ids and self._labels.names is None else self._labels.ids(acc.labels)
+        if self._labels.names is None and (acc.class_ids or self._labels.declared):
+            ids = dict(self._labels.declared, **acc.class_ids)  # the format's ids, kept
+        else:
+            ids = self._labels.ids(acc.labels)
         return DatasetFacts(ids, dict(sorted(acc.kinds.items())), acc.num_listed,
                             tuple(self._smallest(acc.sample)), acc.shapes)
 

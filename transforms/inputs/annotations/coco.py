@@ -24,13 +24,29 @@ def _segmentation(value: Any) -> Tuple[Tuple[Tuple[float, ...], ...], Any]:
     return (), None
 
 
-def read_coco(text: str, where: str = "") -> Iterator[Annotation]:
-    """One Annotation per image of the document (images without annotations: no objects),
-    keyed by `file_name`."""
+def load_document(text: str, where: str = "") -> Dict[str, Any]:
+    """The parsed COCO file; AnnotationError if it is not a JSON object or its categories are unusable."""
     try:
         document = json.loads(text)
     except ValueError as exc:
         raise AnnotationError(f"{where}: not JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise AnnotationError(f"{where}: not a COCO file (a JSON {type(document).__name__}, not an object)")
+    try:
+        categories(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnnotationError(f"{where}: categories: {type(exc).__name__}: {exc}") from None
+    return document
+
+
+def read_coco(text: str, where: str = "") -> Iterator[Annotation]:
+    """One Annotation per image of the document (images without annotations: no objects),
+    keyed by `file_name`."""
+    return annotations_of(load_document(text, where), where)
+
+
+def annotations_of(document: Mapping[str, Any], where: str = "") -> Iterator[Annotation]:
+    """read_coco over a document already loaded."""
     names = categories(document)
     per_image: Dict[int, List[AnnotatedObject]] = {}
     for number, item in enumerate(document.get("annotations", [])):

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -197,6 +199,46 @@ def resume_line(photos: List[Path], work: Path) -> str:
             f"against {full.seconds:.1f} s for a full run ({rerun.seconds / full.seconds:.2f})")
 
 
+def coco_boxes(photos: List[Path], path: Path, per_image: int = 6, polygons: bool = False) -> Path:
+    """A COCO instances file for `photos`: `per_image` boxes each (10 classes), seeded, so a
+    detection run and a plain run convert the same pixels; with `polygons`, each box is also a
+    4-point polygon (instance masks, a PNG per object)."""
+    rng = random.Random(7)
+    images, annotations = [], []
+    for number, photo in enumerate(photos, 1):
+        with Image.open(photo) as image:
+            width, height = image.size
+        images.append({"id": number, "file_name": photo.name, "width": width, "height": height})
+        for _ in range(per_image):
+            w, h = rng.uniform(0.1, 0.5) * width, rng.uniform(0.1, 0.5) * height
+            x, y = rng.uniform(0, width - w), rng.uniform(0, height - h)
+            item = {"id": len(annotations) + 1, "image_id": number, "category_id": rng.randint(1, 10),
+                    "bbox": [x, y, w, h], "iscrowd": 0, "area": w * h}
+            if polygons:
+                item["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+            annotations.append(item)
+    categories = [{"id": i, "name": f"class{i}"} for i in range(1, 11)]
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    return path
+
+
+def detection_runs(photos: List[Path], work: Path) -> List[Callable[[], Measurement]]:
+    """The photos converted with COCO boxes (the project's row), with boxes and polygon masks,
+    and without annotations (the reference the <= 10% annotation cost is measured against)."""
+    folder = photos[0].parent
+    boxes = coco_boxes(photos, work / "detection-boxes.json")
+    masks = coco_boxes(photos, work / "detection-masks.json", polygons=True)
+
+    def run(name: str, extra: List[str]) -> Measurement:
+        measured = run_project("detection", folder, work / "out" / f"detection-{name.split()[0]}", len(photos), extra)
+        return dataclasses.replace(measured, contender=name)
+
+    coco = ["input.annotations.format=coco"]
+    return [lambda: run("image2tfrecord", coco + [f"input.annotations.path={boxes}"]),
+            lambda: run("masks (image2tfrecord, boxes + instance masks)", coco + [f"input.annotations.path={masks}"]),
+            lambda: run("plain (image2tfrecord, same images, no annotations)", [])]
+
+
 def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measurement]:
     """Run the contenders of one workload in turn, `repeat` times; each one's median run."""
     seen: List[List[Measurement]] = [[] for _ in runs]
@@ -239,6 +281,9 @@ def main() -> None:
                         help="also run the photo workload with output.sink: beam (WriteToTFRecord)")
     parser.add_argument("--resume", action="store_true",
                         help="also time a rerun after a kill at 70%% of the photo workload against a full run")
+    parser.add_argument("--detection", action="store_true",
+                        help="also convert the photos with 6 COCO boxes each (and with polygon masks) against "
+                             "the same photos without annotations: the annotation cost (goal: ratio >= 0.90)")
     parser.add_argument("--rgb-space", action="store_true",
                         help="also run the photo workload with image.resize_space: rgb (resize before the encoder)")
     args = parser.parse_args()
@@ -279,6 +324,9 @@ def main() -> None:
             lambda: run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),
                                 ["image.format=original", "image.resize.mode=none"]),
             lambda: run_reference("passthrough", "copy", photos, work, procs)], args.repeat)
+    if args.detection:
+        photos = replicate(sources, args.photo_count, work / f"photos-{args.photo_count}")
+        results += rounds(detection_runs(photos, work), args.repeat)
     if args.resume:
         print(resume_line(replicate(sources, args.photo_count, work / f"photos-{args.photo_count}"), work))
     print(f"\nmachine: {platform.machine()}, {procs} cores, Python {platform.python_version()}, "

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Mapping, Optional, Tuple
 
 import apache_beam as beam
 
-from transforms.dataset.sharding import ref_order
+from transforms.dataset.sharding import ref_order, tie_break
 from transforms.elements import ImageRef
 from transforms.inputs.splits import RankPlan, SplitRule, plan_ranks, split_bucket, split_hash
 
@@ -25,7 +25,7 @@ def _stratum_bucket(ref: ImageRef, rule: SplitRule) -> Tuple[Tuple[str, int], Im
 
 def _assign(element: Tuple[Tuple[str, int], Iterable[ImageRef]], plan: RankPlan, rule: SplitRule) -> Iterator[ImageRef]:
     (stratum, bucket), refs = element
-    for index, ref in enumerate(sorted(refs, key=lambda r: (split_hash(r.key), r.key, repr(r)))):
+    for index, ref in enumerate(sorted(refs, key=lambda r: (split_hash(r.key), r.key, tie_break(r)))):
         yield dataclasses.replace(ref, split=plan.split_of(rule, stratum, bucket, index))
 
 

@@ -245,9 +245,32 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
     if counted.get("files_skipped"):
         skipped = counted["files_skipped"]
         say(f"skipped {skipped} file{'' if skipped == 1 else 's'} whose name input.extensions does not take")
+    for line in join_lines(counted):
+        say(line)
     if counted.get("shards_reused"):
         say(f"reused {counted['shards_reused']} finished shards; converted {counted.get('images_converted', 0)} images")
     return load_manifest(cfg.output.path)
+
+
+def join_lines(counted: Dict[str, int]) -> List[str]:
+    """What the joins by file stem left unpaired: images with no annotation or mask (records
+    without objects or mask) and annotations naming no image; a file-name mismatch shows here."""
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    lines = []
+    without, unmatched = counted.get("images_without_annotation", 0), counted.get("annotations_without_image", 0)
+    if without or unmatched:
+        lines.append("annotations: " + "; ".join(part for part in (
+            without and count(without, "image has no annotation (a record with no objects)",
+                              "images have no annotation (records with no objects)"),
+            unmatched and count(unmatched, "annotation names no image in input.path",
+                                "annotations name no image in input.path")) if part)
+            + " (paired by file stem)")
+    if counted.get("images_without_mask"):
+        lines.append("masks: " + count(counted["images_without_mask"], "image has", "images have")
+                     + " no mask in input.masks (paired by file stem)")
+    return lines
 
 
 class Interrupted(UserError):

@@ -83,7 +83,7 @@ def convert(*sets):
     return main(args)
 
 
-def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path):
+def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path, capsys):
     images, xmls = tmp_path / "JPEGImages", tmp_path / "Annotations"
     for orientation in (1, 6, 3):
         imaging.write(images / f"o{orientation}.jpg", picture(orientation))
@@ -93,6 +93,8 @@ def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path):
     assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=voc",
                    f"input.annotations.path={xmls}", "image.resize.mode=fill", "image.resize.width=100",
                    "image.resize.height=100", "image.format=png") == 0
+    said = capsys.readouterr()
+    assert "annotations: 1 annotation names no image in input.path (paired by file stem)" in said.out + said.err
     info = manifest(out)
     assert info["task"] == "detection" and info["labels"] == ["", "green", "red"]
     assert info["splits"]["train"]["classes"] == {"green": 3, "red": 3} and info["frames_guessed"] == 1  # o3: flips
@@ -116,7 +118,7 @@ def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path):
     assert "id: 2\n  name: 'blue'" in (pinned / "label_map.pbtxt").read_text()
 
 
-def test_coco_ids_crowds_and_images_without_objects(tmp_path):
+def test_coco_ids_crowds_and_images_without_objects(tmp_path, capsys):
     images = tmp_path / "images"
     imaging.write(images / "a.jpg", picture())
     imaging.write(images / "empty.jpg", picture())
@@ -139,6 +141,8 @@ def test_coco_ids_crowds_and_images_without_objects(tmp_path):
     assert list(a["image/object/class/label"]) == [3, 90] and list(a["image/object/is_crowd"]) == [0, 1]
     assert list(a["image/object/area"]) == pytest.approx([4200, 4900])
     assert len(empty["image/object/bbox/xmin"]) == 0 and empty["image/height"] == 120
+    said = capsys.readouterr()
+    assert "annotations: 1 image has no annotation (a record with no objects)" not in said.out + said.err  # listed
     assert "id: 90\n  name: 'green'" in (out / "label_map.pbtxt").read_text()
     # A category no object has stays in the label map with its id: a model's classes do not
     # depend on which ones this subset happens to hold.
@@ -155,9 +159,10 @@ def test_coco_ids_crowds_and_images_without_objects(tmp_path):
     assert manifest(tmp_path / "nocrowd")["boxes_dropped"] == {"crowd (annotations.crowd: drop)": 1}
 
 
-def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path):
+def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path, capsys):
     images = tmp_path / "images"
     imaging.write(images / "a.jpg", picture())
+    imaging.write(images / "renamed.jpg", picture())  # no row names it: a record with no objects, said
     boxes = tmp_path / "boxes.csv"
     boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\n"
                      "a.jpg,200,120,red,20,10,90,70\na.jpg,200,120,ghost,300,300,350,350\n")
@@ -166,8 +171,11 @@ def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path):
                    f"input.annotations.path={boxes}") == 0
     info = manifest(out)
     assert info["boxes_dropped"] == {"outside the output": 1}
-    record, = records(out)
-    assert list(record["image/object/class/text"]) == [b"red"]
+    by_name = {r["image/filename"]: r for r in records(out)}
+    assert list(by_name[b"a.jpg"]["image/object/class/text"]) == [b"red"]
+    assert len(by_name[b"renamed.jpg"]["image/object/class/text"]) == 0
+    said = capsys.readouterr()
+    assert "annotations: 1 image has no annotation (a record with no objects)" in said.out + said.err
 
 
 def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
@@ -296,6 +304,8 @@ def test_semantic_masks_ride_with_their_images(tmp_path, capsys):
     info = manifest(out)
     assert info["num_examples"] == 2 and info["num_failed"] == 1
     assert "image/segmentation/class/encoded" in info["features"]
+    said = capsys.readouterr()
+    assert "masks: 1 image has no mask in input.masks (paired by file stem)" in said.out + said.err
     failure = json.loads((out / "failures.jsonl").read_text())
     assert failure["uri"].endswith("b.png") and "the mask is 10x10" in failure["error"]
     spec = {"image/encoded": tf.io.FixedLenFeature((), tf.string),

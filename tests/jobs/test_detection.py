@@ -219,9 +219,8 @@ def test_a_voc_record_agrees_with_the_object_detection_apis_own_method(tmp_path)
     assert list(record["image/object/class/text"]) == [b"red", b"green"]
 
 
-def test_verify_checks_the_objects(tmp_path, capsys):
-    from transforms.readback.image_records import check_objects
-
+def one_red_box(tmp_path):
+    """A converted dataset of one image with one CSV box (the red rectangle); its folder."""
     images = tmp_path / "images"
     imaging.write(images / "a.jpg", picture())
     boxes = tmp_path / "boxes.csv"
@@ -229,6 +228,13 @@ def test_verify_checks_the_objects(tmp_path, capsys):
     out = tmp_path / "out"
     assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=csv",
                    f"input.annotations.path={boxes}") == 0
+    return out
+
+
+def test_verify_checks_the_objects(tmp_path, capsys):
+    from transforms.readback.image_records import check_objects
+
+    out = one_red_box(tmp_path)
     assert main(["verify", str(out)]) == 0 and "verify passed" in capsys.readouterr().out
     good = {"image/object/bbox/xmin": [0.1], "image/object/bbox/ymin": [0.1], "image/object/bbox/xmax": [0.5],
             "image/object/bbox/ymax": [0.5], "image/object/class/label": [1], "image/object/class/text": [b"red"]}
@@ -239,13 +245,7 @@ def test_verify_checks_the_objects(tmp_path, capsys):
 
 
 def test_preview_draws_the_boxes(tmp_path):
-    images = tmp_path / "images"
-    imaging.write(images / "a.jpg", picture())
-    boxes = tmp_path / "boxes.csv"
-    boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,200,120,red,20,10,90,70\n")
-    out = tmp_path / "out"
-    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=csv",
-                   f"input.annotations.path={boxes}") == 0
+    out = one_red_box(tmp_path)
     sheet = tmp_path / "sheet.png"
     assert main(["preview", str(out), "--output", str(sheet)]) == 0
     outlined = np.asarray(Image.open(sheet).convert("RGB"), int)

@@ -79,6 +79,17 @@ class _AttachFn(beam.DoFn):
                                           annotation.frame, annotation.file_name))
 
 
+def _join_by_stem(refs: beam.PCollection, name: str, keyed: beam.PCollection, attach: beam.DoFn
+                  ) -> beam.pvalue.DoOutputsTuple:
+    """Refs and (stem, item) pairs grouped by file stem, then `attach` -> refs and FAILURES."""
+    by_stem = refs | "ByStem" >> beam.Map(lambda ref: (stem(ref.key), ref))
+    return (
+        {"refs": by_stem, name: keyed}
+        | "JoinByStem" >> beam.CoGroupByKey()
+        | "Attach" >> beam.ParDo(attach).with_outputs(FAILURES, main="refs")
+    )
+
+
 class AttachAnnotations(beam.PTransform):
     """ImageRefs -> ImageRefs with their annotation (`refs`) and Failures (`failures`)."""
 
@@ -93,12 +104,7 @@ class AttachAnnotations(beam.PTransform):
             | "ReadAnnotations" >> beam.FlatMap(_read)
             # -> (stem, Annotation or why it cannot be read)
         )
-        keyed = refs | "ByStem" >> beam.Map(lambda ref: (stem(ref.key), ref))
-        return (
-            {"refs": keyed, "annotations": annotations}
-            | "JoinByStem" >> beam.CoGroupByKey()
-            | "Attach" >> beam.ParDo(_AttachFn()).with_outputs(FAILURES, main="refs")
-        )
+        return _join_by_stem(refs, "annotations", annotations, _AttachFn())
 
 
 
@@ -142,9 +148,4 @@ class AttachMasks(beam.PTransform):
             | "MaskFolder" >> beam.Create([self._folder])
             | "ListMasks" >> beam.FlatMap(_mask_files)
         )
-        keyed = refs | "ByStem" >> beam.Map(lambda ref: (stem(ref.key), ref))
-        return (
-            {"refs": keyed, "masks": masks}
-            | "JoinByStem" >> beam.CoGroupByKey()
-            | "Attach" >> beam.ParDo(_AttachMaskFn()).with_outputs(FAILURES, main="refs")
-        )
+        return _join_by_stem(refs, "masks", masks, _AttachMaskFn())

@@ -74,8 +74,9 @@ class AnnotationsConfig(_Section):
     """`input.annotations`: boxes for object detection, joined to the images by file name."""
 
     format: Literal["none", "coco", "voc", "csv", "yolo"] = "none"
-    path: Optional[str] = None  # coco: the instances JSON; voc: the folder of XML files; csv: the CSV;
-    # yolo: the dataset's YAML (its images, splits and names; input.path may then be left out)
+    path: Union[None, str, Dict[str, str]] = None  # coco: the instances JSON, or {split: JSON} (each file's
+    # images go to its split); voc: the folder of XML files; csv: the CSV; yolo: the dataset's YAML (its
+    # images, splits and names; input.path may then be left out)
     frame: Literal["auto", "stored", "upright"] = "auto"  # the pixel frame the boxes are given in
     crowd: Literal["keep", "drop"] = "keep"
     difficult: Literal["keep", "drop"] = "keep"
@@ -83,14 +84,28 @@ class AnnotationsConfig(_Section):
 
     @field_validator("path")
     @classmethod
-    def check_expand(cls, value: Optional[str]) -> Optional[str]:
+    def check_expand(cls, value: Union[None, str, Dict[str, str]]) -> Union[None, str, Dict[str, str]]:
+        if isinstance(value, dict):
+            bad = [k for k in value if not re.fullmatch(r"[a-z][a-z0-9_]*", k)]
+            if bad or not value:
+                raise ValueError(f"[path] split names are lower-case words, not {bad[0]!r}" if bad
+                                 else "[path] names no split")
+            return {split: _local_path(path) for split, path in value.items()}
         return None if value is None else _local_path(value)
 
     @model_validator(mode="after")
     def check_path(self) -> "AnnotationsConfig":
         if self.format != "none" and not self.path:
             raise ValueError(f"[path] is needed by format {self.format}")
+        if isinstance(self.path, dict) and self.format != "coco":
+            raise ValueError(f"[path] a {{split: file}} map is for COCO; {self.format} takes one path")
         return self
+
+    def files_by_split(self) -> Tuple[Tuple[str, str], ...]:
+        """(split, file) per annotation file; split "" when one file serves every split."""
+        if isinstance(self.path, dict):
+            return tuple(sorted(self.path.items()))
+        return (("", self.path),) if self.path else ()
 
 
 class LabelFrom(_Section):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
@@ -49,7 +49,7 @@ def _without_listing(cfg: InputConfig) -> Optional[InputPlan]:
 
 def resolve_input(cfg: InputConfig, output_path: str = "") -> InputPlan:
     """See _resolve; a YOLO dataset YAML names the images itself."""
-    if cfg.annotations.format == "yolo" and cfg.annotations.path:
+    if cfg.annotations.format == "yolo" and isinstance(cfg.annotations.path, str):
         spec = yolo_spec(cfg.annotations.path)
         return InputPlan("yolo", cfg.annotations.path, spec["root"], "yolo", cfg.extensions,
                          f"the YOLO dataset {cfg.annotations.path} names the images and splits "
@@ -185,29 +185,35 @@ def label_rule(cfg: JobConfig, declared: Tuple[Tuple[str, int], ...] = ()) -> La
 
 
 def check_annotations(cfg: JobConfig) -> Tuple[Tuple[str, int], ...]:
-    """The annotation file or folder is there, and a COCO or CSV file reads (a broken one is
+    """The annotation files or folder are there, and a COCO or CSV file reads (a broken one is
     one line before any work, not a job of failures). Returns the classes the format declares,
     with the ids records carry: COCO's categories as numbered, YOLO's names from 1 (its 0 is a
     class, the Object Detection API's the background); they stay in the label map without objects."""
     a = cfg.input.annotations
-    if a.format == "none" or a.path is None:
-        return ()
-    if not files.exists(a.path):
-        raise ConfigError("input.annotations.path", f"{a.path} does not exist")
-    try:
-        if a.format == "coco":
-            document = load_document(files.read_text(a.path), a.path)
-            for _ in annotations_of(document, a.path):
-                pass
-            return tuple((name, i) for i, name in sorted(categories(document).items()))
-        if a.format == "yolo":
-            return tuple((name, i + 1) for i, name in sorted(yolo_spec(a.path)["names"].items()))
-        if a.format == "csv":
-            with files.open_read(a.path) as handle:
-                list(read_csv_boxes((line.decode("utf-8-sig") for line in handle), a.path))
-    except (AnnotationError, UnicodeDecodeError) as exc:
-        raise ConfigError("input.annotations.path", str(exc)) from None
-    return ()
+    declared: Dict[str, int] = {}
+    for split, path in a.files_by_split():
+        if a.format == "none":
+            break
+        key = f"input.annotations.path.{split}" if split else "input.annotations.path"
+        if not files.exists(path):
+            raise ConfigError(key, f"{path} does not exist")
+        try:
+            if a.format == "coco":
+                document = load_document(files.read_text(path), path)
+                for _ in annotations_of(document, path):
+                    pass
+                for number, name in sorted(categories(document).items()):
+                    if declared.setdefault(name, number) != number:
+                        raise ConfigError(key, f"{path}: category {name!r} is id {number} here, "
+                                               f"{declared[name]} in another split's file")
+            elif a.format == "yolo":
+                declared.update((name, i + 1) for i, name in sorted(yolo_spec(path)["names"].items()))
+            elif a.format == "csv":
+                with files.open_read(path) as handle:
+                    list(read_csv_boxes((line.decode("utf-8-sig") for line in handle), path))
+        except (AnnotationError, UnicodeDecodeError) as exc:
+            raise ConfigError(key, str(exc)) from None
+    return tuple(declared.items())
 
 
 def check_cloud_access(cfg: JobConfig) -> None:

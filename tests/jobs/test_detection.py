@@ -391,3 +391,43 @@ def test_the_bundled_detection_example_converts_and_verifies(tmp_path, capsys):
     info = manifest(out)
     assert info["task"] == "detection" and info["num_examples"] == 12 and not info["boxes_dropped"]
     assert main(["verify", str(out)]) == 0
+
+
+def test_coco_files_per_split_put_their_images_in_that_split(tmp_path, capsys):
+    """`annotations.path: {train: train.json, validation: val.json}`, as COCO ships: each file's
+    images go to its split, whatever the split rule would say; categories agree across files."""
+    images = tmp_path / "images"
+    for split, names in (("train", ("a", "b", "c")), ("validation", ("d", "e"))):
+        x0, y0, x1, y1 = RECTS["red"]
+        categories = [{"id": 1, "name": "red"}, {"id": 2, "name": "green"}]
+        document = {"images": [], "annotations": [], "categories": categories}
+        for number, name in enumerate(names, 1):
+            imaging.write(images / f"{split}2017" / f"{name}.jpg", picture())
+            document["images"].append({"id": number, "file_name": f"{name}.jpg", "width": SIZE[0], "height": SIZE[1]})
+            document["annotations"].append({"id": number, "image_id": number, "category_id": 1,
+                                            "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0})
+        (tmp_path / f"{split}.json").write_text(json.dumps(document))
+    config = tmp_path / "job.yaml"
+    config.write_text(f"input:\n  path: {images}\n  annotations:\n    format: coco\n    path: {{train: "
+                      f"{tmp_path}/train.json, validation: {tmp_path}/validation.json}}\n"
+                      f"output: {{path: {tmp_path / 'out'}}}\n")
+    assert main(["convert", str(config)]) == 0
+    info = manifest(tmp_path / "out")
+    assert {s: e["num_examples"] for s, e in info["splits"].items()} == {"train": 3, "validation": 2}
+    assert info["labels"] == ["", "red", "green"]
+    from transforms.readback import ImageRecords
+
+    found = {r["image/filename"][0] for r in ImageRecords(str(tmp_path / "out"), "validation", features="all",
+                                                          decode=False)}
+    assert found == {b"d.jpg", b"e.jpg"}
+    capsys.readouterr()
+    # A missing split file, and a map for a format that takes one path: one line naming the key, exit 2.
+    missing = config.read_text().replace("validation.json", "nope.json").replace("out}", "out2}")
+    config.write_text(missing)
+    assert main(["convert", str(config)]) == 2
+    said = capsys.readouterr().err
+    assert "input.annotations.path.validation" in said and "nope.json does not exist" in said
+    assert not (tmp_path / "out2").exists()
+    config.write_text(missing.replace("format: coco", "format: voc"))
+    assert main(["convert", str(config)]) == 2
+    assert "a {split: file} map is for COCO" in capsys.readouterr().err

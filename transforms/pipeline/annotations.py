@@ -29,11 +29,11 @@ def stem(path: str) -> str:
     return posixpath.splitext(posixpath.basename(path))[0]
 
 
-def _read(spec: Tuple[str, str]) -> Iterator[Tuple[str, Read]]:
-    fmt, path = spec
+def _read(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Read]]:
+    fmt, path, split = spec
     if fmt == "coco":
         for annotation in read_coco(files.read_text(path), path):
-            yield stem(annotation.file_name), annotation
+            yield stem(annotation.file_name), dataclasses.replace(annotation, split=split) if split else annotation
     elif fmt == "csv":
         with files.open_read(path) as handle:
             lines = (line.decode("utf-8-sig") for line in handle)
@@ -74,7 +74,7 @@ class _AttachFn(beam.DoFn):
                 if not found:
                     self._without.inc()
                 annotation = found[0] if found else Annotation(ref.key)
-                yield ImageRef(ref.key, ref.uri, ref.label, ref.split, ref.extra,
+                yield ImageRef(ref.key, ref.uri, ref.label, annotation.split or ref.split, ref.extra,
                                Annotation(ref.key, annotation.objects, annotation.size, annotation.normalised,
                                           annotation.frame, annotation.file_name))
 
@@ -93,14 +93,15 @@ def _join_by_stem(refs: beam.PCollection, name: str, keyed: beam.PCollection, at
 class AttachAnnotations(beam.PTransform):
     """ImageRefs -> ImageRefs with their annotation (`refs`) and Failures (`failures`)."""
 
-    def __init__(self, fmt: str, path: str, label: Optional[str] = None) -> None:
+    def __init__(self, fmt: str, sources: Tuple[Tuple[str, str], ...], label: Optional[str] = None) -> None:
+        """`sources`: (split, path) per annotation file; split "" when one file serves every split."""
         super().__init__(label)
-        self._spec = (fmt, path)
+        self._specs = [(fmt, path, split) for split, path in sources]
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         annotations = (
             refs.pipeline
-            | "AnnotationSource" >> beam.Create([self._spec])
+            | "AnnotationSource" >> beam.Create(self._specs)
             | "ReadAnnotations" >> beam.FlatMap(_read)
             # -> (stem, Annotation or why it cannot be read)
         )

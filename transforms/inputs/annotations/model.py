@@ -54,3 +54,4 @@ class Annotation:
     normalised: bool = False
     frame: str = "auto"
     file_name: str = ""
+    split: str = ""  # the split its file is for (COCO {split: file}); "" leaves it to the split rule

@@ -258,15 +258,15 @@ def join_lines(counted: Dict[str, int]) -> List[str]:
     def count(n: int, one: str, many: str) -> str:
         return f"{n} {one if n == 1 else many}"
 
-    lines = []
-    without, unmatched = counted.get("images_without_annotation", 0), counted.get("annotations_without_image", 0)
-    if without or unmatched:
-        lines.append("annotations: " + "; ".join(part for part in (
-            without and count(without, "image has no annotation (a record with no objects)",
-                              "images have no annotation (records with no objects)"),
-            unmatched and count(unmatched, "annotation names no image in input.path",
-                                "annotations name no image in input.path")) if part)
-            + " (paired by file stem)")
+    lines, parts = [], []
+    if counted.get("images_without_annotation"):
+        parts.append(count(counted["images_without_annotation"], "image has no annotation (a record with no objects)",
+                           "images have no annotation (records with no objects)"))
+    if counted.get("annotations_without_image"):
+        parts.append(count(counted["annotations_without_image"], "annotation names no image in input.path",
+                           "annotations name no image in input.path"))
+    if parts:
+        lines.append("annotations: " + "; ".join(parts) + " (paired by file stem)")
     if counted.get("images_without_mask"):
         lines.append("masks: " + count(counted["images_without_mask"], "image has", "images have")
                      + " no mask in input.masks (paired by file stem)")

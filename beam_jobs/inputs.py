@@ -191,9 +191,7 @@ def check_annotations(cfg: JobConfig) -> Tuple[Tuple[str, int], ...]:
     class, the Object Detection API's the background); they stay in the label map without objects."""
     a = cfg.input.annotations
     declared: Dict[str, int] = {}
-    for split, path in a.files_by_split():
-        if a.format == "none":
-            break
+    for split, path in a.files_by_split() if a.format != "none" else ():
         key = f"input.annotations.path.{split}" if split else "input.annotations.path"
         if not files.exists(path):
             raise ConfigError(key, f"{path} does not exist")

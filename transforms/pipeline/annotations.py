@@ -108,8 +108,6 @@ class AttachAnnotations(beam.PTransform):
         return _join_by_stem(refs, "annotations", annotations, _AttachFn())
 
 
-
-
 def _mask_files(folder: str) -> Iterator[Tuple[str, str]]:
     paths = files.iter_remote(folder) if "://" in folder else (p for p, problem in files.walk(folder) if not problem)
     for path in paths:

@@ -33,6 +33,7 @@ from transforms.pipeline.list_images import ListImages
 from transforms.pipeline.metrics import counters
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
 from transforms.readback.image_records import load_manifest
+from transforms.runtime import annotation_files
 from transforms.runtime.pool import local_processes, shared_pool
 from transforms.runtime.work import DetectionSpec
 from transforms.storage import files, lock, shard_markers, transaction
@@ -186,7 +187,8 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     runner.check(cfg)
     check_cloud_access(cfg)
     use_emulator_anonymously()
-    plan = dataclasses.replace(resolve_input(cfg.input, cfg.output.path), classes=check_annotations(cfg))
+    classes = check_annotations(cfg, keep=not runner.distributed)
+    plan = dataclasses.replace(resolve_input(cfg.input, cfg.output.path), classes=classes)
     say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
     out = cfg.output.path
     if not is_remote(out) and os.path.exists(out) and not os.path.isdir(out):
@@ -217,6 +219,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
                                              "kept: free space and rerun the same command to resume") from None
         raise
     finally:
+        annotation_files.forget()  # a read the launch kept for a job that did not take it
         lock.release(out)
 
 

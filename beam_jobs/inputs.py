@@ -7,8 +7,6 @@ from typing import Dict, List, Optional, Tuple
 from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
 from transforms.dataset.labels import LabelRule, read_label_names
-from transforms.inputs.annotations.coco import annotations_of, categories, load_document
-from transforms.inputs.annotations.csv_boxes import read_csv_boxes
 from transforms.inputs.annotations.model import AnnotationError
 from transforms.inputs.annotations.yolo import read_dataset_yaml
 from transforms.inputs.errors import ListingError
@@ -17,6 +15,7 @@ from transforms.inputs.layouts import detect_layout, has_image_extension
 from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
 from transforms.records.features import RESERVED_PREFIX
+from transforms.runtime.annotation_files import read_annotations
 from transforms.storage import files
 from transforms.storage.gcs import NoCredentials, check_credentials
 
@@ -184,9 +183,10 @@ def label_rule(cfg: JobConfig, declared: Tuple[Tuple[str, int], ...] = ()) -> La
                      declared)
 
 
-def check_annotations(cfg: JobConfig) -> Tuple[Tuple[str, int], ...]:
+def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, int], ...]:
     """The annotation files or folder are there, and a COCO or CSV file reads (a broken one is
-    one line before any work, not a job of failures). Returns the classes the format declares,
+    one line before any work, not a job of failures); `keep` hands the reads to a job in this
+    process (transforms/runtime/annotation_files). Returns the classes the format declares,
     with the ids records carry: COCO's categories as numbered, YOLO's names from 1 (its 0 is a
     class, the Object Detection API's the background); they stay in the label map without objects."""
     a = cfg.input.annotations
@@ -197,18 +197,14 @@ def check_annotations(cfg: JobConfig) -> Tuple[Tuple[str, int], ...]:
             raise ConfigError(key, f"{path} does not exist")
         try:
             if a.format == "coco":
-                document = load_document(files.read_text(path), path)
-                for _ in annotations_of(document, path):
-                    pass
-                for number, name in sorted(categories(document).items()):
+                for number, name in sorted(read_annotations("coco", path, keep).classes.items()):
                     if declared.setdefault(name, number) != number:
                         raise ConfigError(key, f"{path}: category {name!r} is id {number} here, "
                                                f"{declared[name]} in another split's file")
             elif a.format == "yolo":
                 declared.update((name, i + 1) for i, name in sorted(yolo_spec(path)["names"].items()))
             elif a.format == "csv":
-                with files.open_read(path) as handle:
-                    list(read_csv_boxes((line.decode("utf-8-sig") for line in handle), path))
+                read_annotations("csv", path, keep)
         except (AnnotationError, UnicodeDecodeError) as exc:
             raise ConfigError(key, str(exc)) from None
     return tuple(declared.items())

@@ -5,7 +5,7 @@ import dataclasses
 from typing import Optional, Tuple, Union
 
 from transforms.image.geometry import Geometry
-from transforms.inputs.annotations.model import Annotation
+from transforms.inputs.annotations.model import PackedAnnotation
 
 ExtraValue = Union[int, float, str, bool, Tuple[Union[int, float, str], ...]]
 
@@ -31,7 +31,7 @@ class ImageRef:
     label: Optional[str] = None
     split: str = "train"
     extra: Tuple[Tuple[str, ExtraValue], ...] = ()
-    annotation: Optional[Annotation] = None  # boxes for detection (input.annotations), joined by file name
+    annotation: Optional[PackedAnnotation] = None  # boxes for detection (input.annotations), joined by file stem
     mask: Optional[str] = None  # its class-index mask (input.masks), joined by file stem
 
 

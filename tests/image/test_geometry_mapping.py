@@ -107,6 +107,18 @@ def test_letterbox_offset_and_scale():
     plan = ResizePlan(source=(200, 100), size=(100, 50), box=(0.0, 0.0, 200.0, 100.0), canvas=(100, 100),
                       offset=(0, 25))
     geometry = Geometry((200, 100), 1, 1.0, plan)
-    assert geometry.map_boxes([[0, 0, 200, 100]]).tolist() == [[0.0, 25.0, 100.0, 75.0]]
+    assert geometry.map_boxes([[0, 0, 200, 100]]) == [(0.0, 25.0, 100.0, 75.0)]
     with pytest.raises(ValueError, match="frame"):
         geometry.map_points([[0, 0]], frame="sideways")
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("frame", ["stored", "upright"])
+def test_map_boxes_is_map_points_on_the_corners(orientation, frame):
+    """The plain-float box path and the NumPy point path agree bit for bit."""
+    plan = ResizePlan(source=(30, 20), size=(17, 11), box=(2.0, 1.0, 29.0, 19.0), canvas=(17, 17), offset=(0, 3))
+    geometry = Geometry((20, 30) if orientation >= 5 else (30, 20), orientation, 0.5, plan)
+    boxes = [(1.25, 2.5, 7.75, 9.0), (0.0, 0.0, 20.0, 20.0)]
+    corners = geometry.map_points([c for b in boxes for c in (b[:2], b[2:])], frame).reshape(-1, 2, 2)
+    expected = [tuple(c.min(axis=0)) + tuple(c.max(axis=0)) for c in corners]
+    assert geometry.map_boxes(boxes, frame) == expected

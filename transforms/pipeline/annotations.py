@@ -8,47 +8,24 @@ match no image are counted. AttachMasks pairs class-index masks the same way."""
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 from typing import Iterator, Optional, Tuple, Union
 
 import apache_beam as beam
 
 from transforms.elements import STAGE_LIST, Failure, ImageRef
-from transforms.inputs.annotations.coco import read_coco
-from transforms.inputs.annotations.csv_boxes import read_csv_boxes
-from transforms.inputs.annotations.model import Annotation, AnnotationError
-from transforms.inputs.annotations.voc import read_voc
+from transforms.inputs.annotations.model import Annotation, PackedAnnotation
 from transforms.pipeline.metrics import FAILURES, counter
+from transforms.runtime.annotation_files import read_annotations, stem
 from transforms.storage import files
 
-Read = Union[Annotation, str]  # an annotation, or why the one for this stem cannot be read
-
-
-def stem(path: str) -> str:
-    """The join key: the file name without its extension."""
-    return posixpath.splitext(posixpath.basename(path))[0]
+Read = Union[Tuple[str, PackedAnnotation], str]  # (split, annotation), or why the one for a stem cannot be read
 
 
 def _read(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Read]]:
+    """(format, path, split) -> (file stem, (split, the annotation packed) or why it cannot be read)."""
     fmt, path, split = spec
-    if fmt == "coco":
-        for annotation in read_coco(files.read_text(path), path):
-            yield stem(annotation.file_name), dataclasses.replace(annotation, split=split) if split else annotation
-    elif fmt == "csv":
-        with files.open_read(path) as handle:
-            lines = (line.decode("utf-8-sig") for line in handle)
-            for annotation in read_csv_boxes(lines, path):
-                yield stem(annotation.file_name), annotation
-    elif fmt == "voc":
-        for xml in files.list_files(f"{path.rstrip('/')}/**"):
-            if not xml.lower().endswith(".xml"):
-                continue
-            try:
-                annotation = read_voc(files.read_text(xml), stem(xml), xml)
-            except AnnotationError as exc:
-                yield stem(xml), str(exc)
-                continue
-            yield stem(xml), annotation
+    for key, annotation in read_annotations(fmt, path).items:
+        yield key, annotation if isinstance(annotation, str) else (split, PackedAnnotation.of(annotation))
 
 
 class _AttachFn(beam.DoFn):
@@ -73,10 +50,8 @@ class _AttachFn(beam.DoFn):
             else:
                 if not found:
                     self._without.inc()
-                annotation = found[0] if found else Annotation(ref.key)
-                yield ImageRef(ref.key, ref.uri, ref.label, annotation.split or ref.split, ref.extra,
-                               Annotation(ref.key, annotation.objects, annotation.size, annotation.normalised,
-                                          annotation.frame, annotation.file_name))
+                split, annotation = found[0] if found else ("", PackedAnnotation.of(Annotation(ref.key)))
+                yield ImageRef(ref.key, ref.uri, ref.label, split or ref.split, ref.extra, annotation)
 
 
 def _join_by_stem(refs: beam.PCollection, name: str, keyed: beam.PCollection, attach: beam.DoFn

@@ -56,7 +56,7 @@ class _FactsFn(beam.CombineFn):
         if isinstance(element, Failure):
             return acc
         if element.annotation is not None:  # detection: the classes are the objects'
-            for obj in element.annotation.objects:
+            for obj in element.annotation.unpack().objects:
                 acc.labels.add(obj.label)
                 if obj.class_id is not None:
                     acc.class_ids[obj.label] = obj.class_id

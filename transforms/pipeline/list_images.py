@@ -10,7 +10,7 @@ from apache_beam.io.fileio import MatchFiles
 
 from transforms.dataset.labels import LabelRule
 from transforms.elements import STAGE_LIST, Failure, ImageRef
-from transforms.inputs.annotations.model import AnnotationError
+from transforms.inputs.annotations.model import AnnotationError, PackedAnnotation
 from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
@@ -152,9 +152,9 @@ class _YoloRefFn(beam.DoFn):
                 except (AnnotationError, UnicodeDecodeError) as exc:
                     yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(path, STAGE_LIST, "AnnotationError", str(exc)))
                     continue
-                objects = tuple(dataclasses.replace(o, class_id=(o.class_id or 0) + 1) for o in annotation.objects)
-                annotation = dataclasses.replace(annotation, objects=objects)
-                yield ImageRef(key, path, None, YOLO_SPLITS[split], (), annotation)
+                objects = tuple(o._replace(class_id=(o.class_id or 0) + 1) for o in annotation.objects)
+                packed = PackedAnnotation.of(dataclasses.replace(annotation, objects=objects))
+                yield ImageRef(key, path, None, YOLO_SPLITS[split], (), packed)
 
 
 def _yolo_images(source: str, root: str) -> Iterator[str]:

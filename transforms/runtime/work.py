@@ -63,8 +63,9 @@ def place_objects(annotation: Annotation, geometry: Geometry,
             dropped.append("unknown class")
         else:
             keep.append(obj)
-    framed = dataclasses.replace(annotation, objects=tuple(keep),
-                                 frame=spec.frame if spec.frame != "auto" else annotation.frame)
+    frame = spec.frame if spec.frame != "auto" else annotation.frame
+    framed = annotation if len(keep) == len(annotation.objects) and frame == annotation.frame else \
+        dataclasses.replace(annotation, objects=tuple(keep), frame=frame)
     placement = place(framed, geometry, spec.min_visible)
     for reason, count in placement.dropped.items():
         dropped += [reason] * count
@@ -156,13 +157,13 @@ def build_record(ref: ImageRef, spec: ImageSpec, label: Optional[int], kinds: Ma
         if detection is None or converted.geometry is None:
             objects = extra or None
             return BuiltRecord(build_example(converted, label, kinds, objects, keep_label=True), converted.truncated)
-        rows, dropped, guessed, masks = place_objects(ref.annotation or Annotation(ref.key), converted.geometry,
-                                                      detection)
+        annotation = ref.annotation.unpack() if ref.annotation is not None else Annotation(ref.key)
+        rows, dropped, guessed, masks = place_objects(annotation, converted.geometry, detection)
         objects = {**object_features(rows, (converted.width, converted.height)), **extra}
         if detection.instance_masks:
             blank = np.zeros((converted.height, converted.width), np.uint8)
             objects[KEY_OBJECT_MASK] = [encode_mask(Image.fromarray(blank if m is None else m, "L")) for m in masks]
-        guessed = guessed and bool(ref.annotation and ref.annotation.objects)
+        guessed = guessed and bool(annotation.objects)
         return BuiltRecord(build_example(converted, label, kinds, objects), converted.truncated,
                            tuple(r[0] for r in rows), dropped, guessed)
     except Exception as exc:  # noqa: BLE001

@@ -50,17 +50,19 @@ def annotations_of(document: Mapping[str, Any], where: str = "") -> Iterator[Ann
     names = categories(document)
     per_image: Dict[int, List[AnnotatedObject]] = {}
     for number, item in enumerate(document.get("annotations", [])):
-        try:
-            x, y, w, h = (float(v) for v in item["bbox"])
+        try:  # positional and without generators: this loop is most of reading a large file
+            x, y, w, h = map(float, item["bbox"])
             category = int(item["category_id"])
-            polygons, rle = _segmentation(item.get("segmentation"))
-            obj = AnnotatedObject(
-                label=names.get(category, str(category)), class_id=category, box=(x, y, x + w, y + h),
-                crowd=bool(item.get("iscrowd", 0)), polygons=polygons, rle=rle,
-                area=float(item["area"]) if "area" in item else None)
+            shape = item.get("segmentation")
+            polygons, rle = _segmentation(shape) if shape else ((), None)
+            label = names[category] if category in names else str(category)
+            area = float(item["area"]) if "area" in item else None
+            obj = AnnotatedObject._make((label, (x, y, x + w, y + h), category, bool(item.get("iscrowd", 0)),
+                                         False, False, "", polygons, rle, area))
+            image = int(item["image_id"])
         except (KeyError, TypeError, ValueError) as exc:
             raise AnnotationError(f"{where}: annotations[{number}]: {type(exc).__name__}: {exc}") from None
-        per_image.setdefault(int(item["image_id"]), []).append(obj)
+        per_image.setdefault(image, []).append(obj)
     for image in document.get("images", []):
         size = (int(image["width"]), int(image["height"])) if image.get("width") and image.get("height") else None
         yield Annotation(key=str(image["file_name"]), objects=tuple(per_image.get(int(image["id"]), ())),

@@ -3,7 +3,9 @@ of a source frame, their class, flags, and optional shapes (polygons, RLE, a mas
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Tuple
+import functools
+import pickle
+from typing import NamedTuple, Optional, Tuple
 
 Box = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax: continuous, pixel (i, j) is [i, i+1)
 FRAMES = ("auto", "stored", "upright")
@@ -13,8 +15,7 @@ class AnnotationError(ValueError):
     """An annotation file or row that cannot be read; the message names the file and the place."""
 
 
-@dataclasses.dataclass(frozen=True)
-class RLE:
+class RLE(NamedTuple):
     """COCO run-length encoding: `counts` over a `height` x `width` mask in column-major order
     (uncompressed list, or COCO's compressed string)."""
 
@@ -23,10 +24,12 @@ class RLE:
     width: int
 
 
-@dataclasses.dataclass(frozen=True)
-class AnnotatedObject:
+class AnnotatedObject(NamedTuple):
     """One object. `box` is in source pixels, or in fractions of the image when the
-    annotation's `normalised` is set (YOLO); `class_id` keeps a format's own id (COCO)."""
+    annotation's `normalised` is set (YOLO); `class_id` keeps a format's own id (COCO).
+
+    A NamedTuple, not a dataclass: objects travel with their image through the job's
+    groupings, and tuples pickle and unpickle several times faster (see Annotation)."""
 
     label: str
     box: Box
@@ -55,3 +58,40 @@ class Annotation:
     frame: str = "auto"
     file_name: str = ""
     split: str = ""  # the split its file is for (COCO {split: file}); "" leaves it to the split rule
+
+
+class PackedAnnotation:
+    """An image's Annotation as bytes, the form it travels in: pickled once where it is read,
+    unpickled where its image is converted. Between the two, the job groups its image's ref
+    several times (by file stem, hash bucket and shard), and bytes cross those groupings at
+    the cost of a copy, where objects cost their pickling each time (docs/performance.md)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    @classmethod
+    def of(cls, annotation: Annotation) -> "PackedAnnotation":
+        state = (annotation.key, tuple(map(tuple, annotation.objects)), annotation.size, annotation.normalised,
+                 annotation.frame, annotation.file_name, annotation.split)
+        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+
+    def unpack(self) -> Annotation:
+        key, objects, *rest = pickle.loads(self.data)
+        return Annotation(key, tuple(map(_as_object, objects)), *rest)
+
+    def __reduce__(self) -> tuple:
+        return PackedAnnotation, (self.data,)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PackedAnnotation) and other.data == self.data
+
+    def __hash__(self) -> int:
+        return hash(self.data)
+
+    def __repr__(self) -> str:  # what shard digests see: the content
+        return f"PackedAnnotation({self.data!r})"
+
+
+_as_object = functools.partial(tuple.__new__, AnnotatedObject)  # AnnotatedObject._make without its Python frame

@@ -4,7 +4,7 @@ pixels in the output (never the letterbox), and every dropped box counted by rea
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 from transforms.image.geometry import Geometry
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation, Box
@@ -15,8 +15,7 @@ DROPPED_HIDDEN = "under annotations.min_visible"
 DROPPED_EMPTY = "empty box"  # xmax <= xmin or ymax <= ymin as given
 
 
-@dataclasses.dataclass(frozen=True)
-class PlacedObject:
+class PlacedObject(NamedTuple):
     """An object in output pixels: its box clipped to the image there, and that box's area."""
 
     source: AnnotatedObject

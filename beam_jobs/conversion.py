@@ -83,11 +83,12 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     refs, list_failures = listed.refs, listed.failures
     annotations = cfg.input.annotations
     if annotations.format not in ("none", "yolo"):  # detection: refs and their objects, joined by file stem
-        joined = refs | "AttachAnnotations" >> AttachAnnotations(annotations.format, annotations.files_by_split())
+        joined = refs | "AttachAnnotations" >> AttachAnnotations(annotations.format, annotations.files_by_split(),
+                                                                 lookup=not runner.distributed)
         refs = joined.refs
         list_failures = (list_failures, joined.failures) | "ListAndAnnotationFailures" >> beam.Flatten()
     if cfg.input.masks:  # segmentation: refs and their class-index masks, joined by file stem
-        paired = refs | "AttachMasks" >> AttachMasks(cfg.input.masks)
+        paired = refs | "AttachMasks" >> AttachMasks(cfg.input.masks, lookup=not runner.distributed)
         refs = paired.refs
         list_failures = (list_failures, paired.failures) | "ListAndMaskFailures" >> beam.Flatten()
     if rule.ranked:  # exact or stratified: by rank among all keys

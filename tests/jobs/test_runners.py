@@ -96,3 +96,40 @@ def test_the_portable_runner_writes_what_the_local_runner_writes(tmp_path, capsy
     assert main(["verify", str(tmp_path / "portable"), "--set", "runner=portable",
                  "--set", f"portable.job_endpoint={job_service}", "--set", "portable.environment_type=LOOPBACK"]) == 0
     assert not list((tmp_path / "portable").glob(".image2tfrecord-*"))
+
+
+def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job_service):
+    """Locally annotations and masks are looked up by file stem in memory; distributed runners
+    join them with a CoGroupByKey. Both write the same records, failures and counts."""
+    import numpy as np
+    from PIL import Image
+
+    from tests.jobs.test_detection import voc_xml
+    from tests.support import imaging
+
+    images, xmls, masks = tmp_path / "images", tmp_path / "xml", tmp_path / "masks"
+    for name in ("a", "b", "c", "d", "e"):
+        imaging.write(images / f"{name}.png", imaging.encode(imaging.photo((64, 48), seed=ord(name)), "PNG"))
+    for name in ("a", "b", "c"):
+        imaging.write(masks / f"{name}.png", imaging.encode(Image.fromarray(np.ones((48, 64), np.uint8)), "PNG"))
+    imaging.write(masks / "nested" / "c.png", imaging.encode(Image.fromarray(np.zeros((48, 64), np.uint8)), "PNG"))
+    imaging.write(xmls / "a.xml", voc_xml("a.png", (64, 48), [("cat", (4, 4, 30, 30))]).encode())
+    imaging.write(xmls / "b.xml", voc_xml("b.png", (64, 48), [("dog", (10, 8, 60, 40))]).encode())
+    imaging.write(xmls / "other" / "b.xml", voc_xml("b.png", (64, 48), []).encode())  # two for one stem
+    imaging.write(xmls / "d.xml", b"<annotation><object>")  # broken
+    imaging.write(xmls / "stray.xml", voc_xml("stray.png", (64, 48), []).encode())  # no image
+    common = ["convert", "--set", f"input.path={images}", "--set", "input.annotations.format=voc",
+              "--set", f"input.annotations.path={xmls}", "--set", f"input.masks={masks}",
+              "--set", "errors.max_failed_fraction=1", "--set", "output.shards=1", "--set", "image.format=png"]
+    said = {}
+    for name, extra in (("local", []), ("portable", ["--set", "runner=portable", "--set",
+                                                     f"portable.job_endpoint={job_service}", "--set",
+                                                     "portable.environment_type=LOOPBACK"])):
+        assert main([*common, "--set", f"output.path={tmp_path / name}", *extra]) == 0
+        said[name] = [line.replace(str(tmp_path / name), "OUT") for line in capsys.readouterr().out.splitlines()
+                      if line.strip().startswith(("annotations:", "masks:", "wrote", "failed", "list:"))]
+    assert said["local"] == said["portable"] and any("1 annotation names no image" in s for s in said["local"])
+    assert any("wrote 2 of 5" in s for s in said["local"])  # b: two annotations, c: two masks, d: broken
+    for path in ("train-00000-of-00001.tfrecord", "failures.jsonl"):
+        local, portable = (tmp_path / "local" / path).read_bytes(), (tmp_path / "portable" / path).read_bytes()
+        assert local == portable or sorted(local.splitlines()) == sorted(portable.splitlines())

@@ -8,7 +8,7 @@ match no image are counted. AttachMasks pairs class-index masks the same way."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 import apache_beam as beam
 
@@ -54,9 +54,21 @@ class _AttachFn(beam.DoFn):
                 yield ImageRef(ref.key, ref.uri, ref.label, split or ref.split, ref.extra, annotation)
 
 
-def _join_by_stem(refs: beam.PCollection, name: str, keyed: beam.PCollection, attach: beam.DoFn
+def _join_by_stem(refs: beam.PCollection, name: str, read: Callable[[Any], Iterable[Tuple[str, Any]]],
+                  sources: List[Any], attach: beam.DoFn, lookup: bool, unmatched: Optional[str] = None
                   ) -> beam.pvalue.DoOutputsTuple:
-    """Refs and (stem, item) pairs grouped by file stem, then `attach` -> refs and FAILURES."""
+    """Refs joined by file stem with the (stem, item) pairs `read` finds in each of `sources`;
+    `attach` turns (stem, {"refs": refs, name: items}) into refs and FAILURES, and `unmatched`
+    counts the items no ref has.
+
+    On one machine (`lookup`), one DoFn reads the items into memory and looks each ref's stem
+    up: nothing is grouped, and the job has fewer steps (on 6,000 images, the CoGroupByKey and
+    its steps cost 6% of the whole conversion). Distributed, a CoGroupByKey: no worker holds
+    every item."""
+    if lookup:
+        return refs | "LookUpStem" >> beam.ParDo(_LookupFn(name, read, sources, attach, unmatched)
+                                                 ).with_outputs(FAILURES, main="refs")
+    keyed = refs.pipeline | "Sources" >> beam.Create(sources) | "Read" >> beam.FlatMap(read)
     by_stem = refs | "ByStem" >> beam.Map(lambda ref: (stem(ref.key), ref))
     return (
         {"refs": by_stem, name: keyed}
@@ -65,22 +77,54 @@ def _join_by_stem(refs: beam.PCollection, name: str, keyed: beam.PCollection, at
     )
 
 
+class _LookupFn(beam.DoFn):
+    """ref -> what `attach` makes of it with the items of its stem, looked up in memory.
+
+    The local runner runs one instance of it, which reads the items on its first ref. The
+    `unmatched` counter starts at the number of items and goes down as refs claim them, so
+    it ends at the number no ref claimed."""
+
+    def __init__(self, name: str, read: Callable[[Any], Iterable[Tuple[str, Any]]], sources: List[Any],
+                 attach: beam.DoFn, unmatched: Optional[str]) -> None:
+        self._name = name
+        self._read = read
+        self._sources = sources
+        self._attach = attach
+        self._unmatched = counter(unmatched) if unmatched else None
+        self._index: Optional[Dict[str, list]] = None
+        self._claimed: Set[str] = set()
+
+    def process(self, ref: ImageRef) -> Iterator:
+        if self._index is None:
+            self._index = {}
+            for source in self._sources:
+                for key, item in self._read(source):
+                    self._index.setdefault(key, []).append(item)
+            if self._unmatched is not None:
+                self._unmatched.inc(sum(map(len, self._index.values())))
+        key = stem(ref.key)
+        found = self._index.get(key, [])
+        if found and key not in self._claimed:
+            self._claimed.add(key)
+            if self._unmatched is not None:
+                self._unmatched.dec(len(found))
+        yield from self._attach.process((key, {"refs": [ref], self._name: found}))
+
+
 class AttachAnnotations(beam.PTransform):
     """ImageRefs -> ImageRefs with their annotation (`refs`) and Failures (`failures`)."""
 
-    def __init__(self, fmt: str, sources: Tuple[Tuple[str, str], ...], label: Optional[str] = None) -> None:
-        """`sources`: (split, path) per annotation file; split "" when one file serves every split."""
+    def __init__(self, fmt: str, sources: Tuple[Tuple[str, str], ...], lookup: bool = False,
+                 label: Optional[str] = None) -> None:
+        """`sources`: (split, path) per annotation file; split "" when one file serves every split.
+        `lookup`: join as a lookup in memory (one machine; see _join_by_stem)."""
         super().__init__(label)
         self._specs = [(fmt, path, split) for split, path in sources]
+        self._lookup = lookup
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        annotations = (
-            refs.pipeline
-            | "AnnotationSource" >> beam.Create(self._specs)
-            | "ReadAnnotations" >> beam.FlatMap(_read)
-            # -> (stem, Annotation or why it cannot be read)
-        )
-        return _join_by_stem(refs, "annotations", annotations, _AttachFn())
+        return _join_by_stem(refs, "annotations", _read, self._specs, _AttachFn(), self._lookup,
+                             "annotations_without_image")
 
 
 def _mask_files(folder: str) -> Iterator[Tuple[str, str]]:
@@ -112,14 +156,10 @@ class _AttachMaskFn(beam.DoFn):
 class AttachMasks(beam.PTransform):
     """ImageRefs -> ImageRefs with the path of their class-index mask (`refs`), and Failures."""
 
-    def __init__(self, folder: str, label: Optional[str] = None) -> None:
+    def __init__(self, folder: str, lookup: bool = False, label: Optional[str] = None) -> None:
         super().__init__(label)
         self._folder = folder
+        self._lookup = lookup
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        masks = (
-            refs.pipeline
-            | "MaskFolder" >> beam.Create([self._folder])
-            | "ListMasks" >> beam.FlatMap(_mask_files)
-        )
-        return _join_by_stem(refs, "masks", masks, _AttachMaskFn())
+        return _join_by_stem(refs, "masks", _mask_files, [self._folder], _AttachMaskFn(), self._lookup)

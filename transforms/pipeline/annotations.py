@@ -15,7 +15,7 @@ import apache_beam as beam
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.annotations.model import Annotation, PackedAnnotation
 from transforms.pipeline.metrics import FAILURES, counter
-from transforms.runtime.annotation_files import read_annotations, stem
+from transforms.runtime.annotation_files import collector_paused, read_annotations, stem
 from transforms.storage import files
 
 Read = Union[Tuple[str, PackedAnnotation], str]  # (split, annotation), or why the one for a stem cannot be read
@@ -97,9 +97,10 @@ class _LookupFn(beam.DoFn):
     def process(self, ref: ImageRef) -> Iterator:
         if self._index is None:
             self._index = {}
-            for source in self._sources:
-                for key, item in self._read(source):
-                    self._index.setdefault(key, []).append(item)
+            with collector_paused():
+                for source in self._sources:
+                    for key, item in self._read(source):
+                        self._index.setdefault(key, []).append(item)
             if self._unmatched is not None:
                 self._unmatched.inc(sum(map(len, self._index.values())))
         key = stem(ref.key)

@@ -6,6 +6,7 @@ A module-level function over picklable arguments, so threads and worker processe
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
@@ -45,13 +46,18 @@ class DetectionSpec:
     min_visible: float = 0.0
     instance_masks: bool = False  # the dataset's objects have shapes: a mask PNG per object
 
+    @functools.cached_property
+    def ids(self) -> Dict[str, int]:
+        """{class name: id}, built once, not per image."""
+        return dict(self.class_ids)
+
 
 def place_objects(annotation: Annotation, geometry: Geometry,
                   spec: DetectionSpec) -> Tuple[list, Tuple[str, ...], bool, list]:
     """(rows for records.build.object_features, reasons of the dropped boxes, frame guessed,
     the objects' masks in the output frame when the dataset has shapes: None where one has none).
     With masks, an object's area is its mask's pixels."""
-    ids = dict(spec.class_ids)
+    ids = spec.ids
     dropped: List[str] = []
     keep = []
     for obj in annotation.objects:

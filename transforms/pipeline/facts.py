@@ -56,11 +56,11 @@ class _FactsFn(beam.CombineFn):
         if isinstance(element, Failure):
             return acc
         if element.annotation is not None:  # detection: the classes are the objects'
-            for label, class_id in element.annotation.classes:
-                acc.labels.add(label)
-                if class_id is not None:
-                    acc.class_ids[label] = class_id
-            acc.shapes = acc.shapes or element.annotation.shapes
+            for obj in element.annotation.unpack().objects:
+                acc.labels.add(obj.label)
+                if obj.class_id is not None:
+                    acc.class_ids[obj.label] = obj.class_id
+                acc.shapes = acc.shapes or bool(obj.polygons) or obj.rle is not None
         elif element.label is not None:
             acc.labels.add(element.label)
         if element.extra:

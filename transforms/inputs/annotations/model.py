@@ -63,31 +63,26 @@ class Annotation:
 class PackedAnnotation:
     """An image's Annotation as bytes, the form it travels in: pickled once where it is read,
     unpickled where its image is converted. Between the two, the job groups its image's ref
-    several times (by hash bucket and shard), and bytes cross those groupings at the cost of
-    a copy, where objects cost their pickling each time (docs/performance.md). `classes`
-    (name and the format's id, once each) and `shapes` are what the dataset's facts need."""
+    several times (by file stem, hash bucket and shard), and bytes cross those groupings at
+    the cost of a copy, where objects cost their pickling each time (docs/performance.md)."""
 
-    __slots__ = ("data", "classes", "shapes")
+    __slots__ = ("data",)
 
-    def __init__(self, data: bytes, classes: Tuple[Tuple[str, Optional[int]], ...] = (), shapes: bool = False) -> None:
+    def __init__(self, data: bytes) -> None:
         self.data = data
-        self.classes = classes
-        self.shapes = shapes
 
     @classmethod
     def of(cls, annotation: Annotation) -> "PackedAnnotation":
         state = (annotation.key, tuple(map(tuple, annotation.objects)), annotation.size, annotation.normalised,
                  annotation.frame, annotation.file_name, annotation.split)
-        classes = tuple(dict.fromkeys((o.label, o.class_id) for o in annotation.objects))
-        shapes = any(o.polygons or o.rle is not None for o in annotation.objects)
-        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL), classes, shapes)
+        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
 
     def unpack(self) -> Annotation:
         key, objects, *rest = pickle.loads(self.data)
         return Annotation(key, tuple(map(_as_object, objects)), *rest)
 
     def __reduce__(self) -> tuple:
-        return PackedAnnotation, (self.data, self.classes, self.shapes)
+        return PackedAnnotation, (self.data,)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PackedAnnotation) and other.data == self.data

@@ -286,6 +286,8 @@ def main() -> None:
                              "the same photos without annotations: the annotation cost (goal: ratio >= 0.90)")
     parser.add_argument("--rgb-space", action="store_true",
                         help="also run the photo workload with image.resize_space: rgb (resize before the encoder)")
+    parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE",
+                        help="also run the photo workload with this --set, as its own contender (repeatable)")
     args = parser.parse_args()
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -308,6 +310,7 @@ def main() -> None:
             runs.append(variant("sink beam", "output.sink=beam"))
         if args.rgb_space:
             runs.append(variant("resize_space rgb", "image.resize_space=rgb"))
+        runs += [variant(setting.replace("=", " "), setting) for setting in args.variant]
         runs.append(lambda: run_reference("photo", "pillow", photos, work, procs))
         runs.append(lambda: run_reference("photo", "tfimage", photos, work, procs))
         results += scored(rounds(runs, args.repeat), photos[:min(args.quality_sample, len(sources))])

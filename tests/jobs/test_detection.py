@@ -48,12 +48,12 @@ def picture(orientation=1):
     return imaging.with_orientation(upright, orientation, "JPEG")
 
 
-def records(out):
+def records(out, spec=None):
     info = manifest(out)
     files = [str(out / s["file"]) for e in info["splits"].values() for s in e["shards"]]
     found = []
     for raw in tf.data.TFRecordDataset(files):
-        parsed = tf.io.parse_single_example(raw, OD_API_SPEC)
+        parsed = tf.io.parse_single_example(raw, spec or OD_API_SPEC)
         found.append({k: tf.sparse.to_dense(v).numpy() if isinstance(v, tf.SparseTensor) else v.numpy()
                       for k, v in parsed.items()})
     return found
@@ -286,6 +286,41 @@ def test_a_yolo_dataset_as_ultralytics_lays_it_out(tmp_path):
     a = by_name[b"a.jpg"]
     assert list(a["image/object/class/label"]) == [2] and list(a["image/object/class/text"]) == [b"red"]
     assert np.abs(colour_inside(a, 0) - RED).max() < 20
+
+
+def test_a_yolo_dataset_with_class_index_masks(tmp_path, capsys):
+    """YOLO boxes and semantic masks in one dataset (as COCO-derived YOLO sets ship them):
+    each record has its boxes and its mask, both on the drawn rectangle."""
+    root = tmp_path / "shapes"
+    for split, name in (("train", "a"), ("train", "b"), ("val", "d")):
+        imaging.write(root / "images" / split / f"{name}.jpg", picture(6 if name == "a" else 1))
+        w, h = SIZE
+        x0, y0, x1, y1 = RECTS["red"]
+        imaging.write(root / "labels" / split / f"{name}.txt",
+                      f"1 {(x0 + x1) / 2 / w} {(y0 + y1) / 2 / h} {(x1 - x0) / w} {(y1 - y0) / h}\n".encode())
+        if name != "b":  # b has no mask: counted
+            mask = Image.new("L", SIZE, 0)
+            mask.paste(2, RECTS["red"])
+            imaging.write(root / "masks" / split / f"{name}.png", imaging.encode(mask, "PNG"))
+    imaging.write(root / "data.yaml", b"path: .\ntrain: images/train\nval: images/val\nnames: {0: green, 1: red}\n")
+    out = tmp_path / "out"
+    assert convert(f"output.path={out}", "input.annotations.format=yolo",
+                   f"input.annotations.path={root / 'data.yaml'}", f"input.masks={root / 'masks'}",
+                   "image.resize.mode=fill", "image.resize.width=90",
+                   "image.resize.height=90") == 0
+    assert "masks: 1 image has no mask in input.masks (paired by file stem)" in capsys.readouterr().out
+    spec = {**OD_API_SPEC, "image/segmentation/class/encoded": tf.io.VarLenFeature(tf.string)}
+    by_name = {r["image/filename"]: r for r in records(out, spec)}
+    for name in (b"a.jpg", b"d.jpg"):
+        record = by_name[name]
+        mask = np.asarray(Image.open(io.BytesIO(record["image/segmentation/class/encoded"][0])))
+        xmin, xmax = record["image/object/bbox/xmin"][0] * 90, record["image/object/bbox/xmax"][0] * 90
+        ymin, ymax = record["image/object/bbox/ymin"][0] * 90, record["image/object/bbox/ymax"][0] * 90
+        rows, cols = np.nonzero(mask == 2)
+        assert abs(cols.min() - xmin) <= 1 and abs(cols.max() + 1 - xmax) <= 1
+        assert abs(rows.min() - ymin) <= 1 and abs(rows.max() + 1 - ymax) <= 1
+        assert np.abs(colour_inside(record, 0) - RED).max() < 20
+    assert len(by_name[b"b.jpg"]["image/object/bbox/xmin"]) == 1
 
 
 def test_semantic_masks_ride_with_their_images(tmp_path, capsys):

@@ -17,17 +17,18 @@ from typing import Callable, Counter, Dict, Iterator, List, Tuple
 import yaml
 
 from beam_jobs.config import JobConfig, config_as_dict
-from beam_jobs.errors import ConfigError
-from beam_jobs.inputs import check_cloud_access, label_rule, resolve_input
+from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, resolve_input
 from transforms.dataset.labels import LabelRule
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
-from transforms.elements import ImageRef
+from transforms.elements import Failure, ImageRef
+from transforms.inputs.annotations.model import Annotation, PackedAnnotation
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
+from transforms.runtime.annotation_files import mask_files, read_annotations, stem, yolo_refs
 from transforms.runtime.work import mean_record_bytes
 from transforms.storage import files
 
@@ -101,6 +102,64 @@ def _keep(out: Listed, ref: ImageRef, labels: LabelRule, from_folder: bool) -> N
     out.refs.append(ref)
 
 
+def list_yolo(plan: InputPlan) -> Listed:
+    """A YOLO dataset's refs, their objects with them, as the job lists them."""
+    out = Listed([])
+    for item in yolo_refs(plan.pattern, plan.extensions):
+        if isinstance(item, Failure):
+            out.failed[item.reason] += 1
+        else:
+            out.refs.append(item)
+    return out
+
+
+def attach(listed: Listed, fmt: str, sources: Tuple[Tuple[str, str], ...]) -> List[str]:
+    """Each ref with its annotation, joined by file stem as the job joins them (a split an
+    annotation file is for wins); failures counted in `listed`. Returns what stayed unpaired."""
+    found: Dict[str, list] = collections.defaultdict(list)
+    for split, path in sources:
+        for key, annotation in read_annotations(fmt, path).items:
+            found[key].append(annotation if isinstance(annotation, str) else (split, annotation))
+    kept, claimed, without = [], set(), 0
+    for ref in listed.refs:
+        items = found.get(stem(ref.key), [])
+        claimed.add(stem(ref.key))
+        if len(items) > 1:
+            listed.failed["list: DuplicateAnnotation"] += 1
+        elif items and isinstance(items[0], str):
+            listed.failed["list: AnnotationError"] += 1
+        else:
+            split, annotation = items[0] if items else ("", Annotation(ref.key))
+            without += not items
+            kept.append(dataclasses.replace(ref, split=split or ref.split, annotation=PackedAnnotation.of(annotation)))
+    listed.refs = kept
+    unmatched = sum(len(items) for key, items in found.items() if key not in claimed)
+    return _unpaired(without, "image has no annotation (a record with no objects)",
+                     "images have no annotation (records with no objects)") + \
+        _unpaired(unmatched, "annotation names no image in input.path", "annotations name no image in input.path")
+
+
+def attach_masks(listed: Listed, folder: str) -> List[str]:
+    """Each ref with its class-index mask, joined by file stem; two masks for one stem fail."""
+    masks: Dict[str, List[str]] = collections.defaultdict(list)
+    for key, path in mask_files(folder):
+        masks[key].append(path)
+    kept, without = [], 0
+    for ref in listed.refs:
+        paths = masks.get(stem(ref.key), [])
+        if len(paths) > 1:
+            listed.failed["list: DuplicateMask"] += 1
+            continue
+        without += not paths
+        kept.append(dataclasses.replace(ref, mask=paths[0] if paths else None))
+    listed.refs = kept
+    return _unpaired(without, "image has no mask in input.masks", "images have no mask in input.masks")
+
+
+def _unpaired(count: int, one: str, many: str) -> List[str]:
+    return [f"unpaired: {count} {one if count == 1 else many} (paired by file stem)"] if count else []
+
+
 def with_splits(refs: List[ImageRef], rule: SplitRule) -> List[ImageRef]:
     """Splits as the job assigns them: by hash, or by rank (exact, stratified)."""
     pending = [r for r in refs if r.split == ""]
@@ -124,22 +183,27 @@ def plan_lines(cfg: JobConfig) -> List[str]:
     """The plan, as printed by `convert --plan`."""
     started = time.monotonic()
     check_cloud_access(cfg)
+    check_annotations(cfg, keep=True)  # a broken file is one line; its read is reused below
     plan = resolve_input(cfg.input, cfg.output.path)
-    if plan.kind == "yolo":
-        raise ConfigError("--plan", "does not list YOLO datasets yet; try --limit 20 instead")
-    listed = list_refs(plan, label_rule(cfg))
+    listed = list_yolo(plan) if plan.kind == "yolo" else list_refs(plan, label_rule(cfg))
+    paired: List[str] = []
+    if cfg.input.annotations.format in ("coco", "voc", "csv"):
+        paired += attach(listed, cfg.input.annotations.format, cfg.input.annotations.files_by_split())
+    if cfg.input.masks:
+        paired += attach_masks(listed, cfg.input.masks)
     refs, duplicates = one_per_key(with_splits(listed.refs, cfg.split_rule()))
     if cfg.input.limit is not None:
         refs = limited(refs, cfg.input.limit)
     lines = [f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})"]
-    if plan.kind != "listing":
+    if plan.kind not in ("listing", "yolo"):
         lines.append(f"  files: {listed.files} found, {listed.skipped} skipped by input.extensions, "
                      f"{len(listed.refs) + sum(listed.failed.values())} taken")
     for reason, count in listed.failed.most_common():
         lines.append(f"  would fail: {count} ({reason})")
     if duplicates:
         lines.append(f"  would fail: {duplicates} (list: DuplicateKey, a key listed more than once)")
-    lines += _class_lines(refs)
+    lines += [f"  {line}" for line in paired]
+    lines += _object_lines(refs) if cfg.input.annotations.format != "none" else _class_lines(refs)
     sample = heapq.nsmallest(SAMPLE, refs, key=ref_order)
     measured = time.monotonic()
     record_bytes = mean_record_bytes(sample, cfg.image.spec()) or 0.0
@@ -168,6 +232,20 @@ def limited(refs: List[ImageRef], limit: int) -> List[ImageRef]:
     for ref in refs:
         per_split[ref.split].append(ref)
     return [ref for group in per_split.values() for ref in heapq.nsmallest(limit, group, key=ref_order)]
+
+
+def _object_lines(refs: List[ImageRef]) -> List[str]:
+    """Objects per class (detection): what the label map and the manifest will count."""
+    objects = collections.Counter(o.label for r in refs if r.annotation is not None
+                                  for o in r.annotation.unpack().objects)
+    empty = sum(1 for r in refs if r.annotation is None or not r.annotation.unpack().objects)
+    lines = [f"  {len(refs)} images ({empty} with no objects), {sum(objects.values())} objects "
+             f"in {len(objects)} classes:"]
+    for name, count in sorted(objects.items(), key=lambda kv: (-kv[1], kv[0]))[:SHOWN_CLASSES]:
+        lines.append(f"    {count:6d}  {name}")
+    if len(objects) > SHOWN_CLASSES:
+        lines.append(f"    ... and {len(objects) - SHOWN_CLASSES} more classes")
+    return lines
 
 
 def _class_lines(refs: List[ImageRef]) -> List[str]:

@@ -466,3 +466,56 @@ def test_coco_files_per_split_put_their_images_in_that_split(tmp_path, capsys):
     config.write_text(missing.replace("format: coco", "format: voc"))
     assert main(["convert", str(config)]) == 2
     assert "a {split: file} map is for COCO" in capsys.readouterr().err
+
+
+def test_the_plan_counts_what_a_detection_job_then_writes(tmp_path, capsys):
+    """--plan joins COCO files per split, masks and a YOLO dataset as the job does: the same
+    records per split, objects per class, failures and unpaired files, before any work."""
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    x0, y0, x1, y1 = RECTS["red"]
+    categories = [{"id": 1, "name": "red"}, {"id": 3, "name": "green"}]
+    for split, names in (("train", ("a", "b", "c")), ("validation", ("d", "stray"))):
+        document = {"images": [], "annotations": [], "categories": categories}
+        for number, name in enumerate(names, 1):
+            if name != "stray":
+                imaging.write(images / f"{name}.jpg", picture())
+            document["images"].append({"id": number, "file_name": f"{name}.jpg", "width": SIZE[0], "height": SIZE[1]})
+            for category in (1, 3) if name in ("a", "d") else (1,) if name == "b" else ():
+                document["annotations"].append({"id": len(document["annotations"]) + 1, "image_id": number,
+                                                "category_id": category, "bbox": [x0, y0, x1 - x0, y1 - y0]})
+        (tmp_path / f"{split}.json").write_text(json.dumps(document))
+    imaging.write(images / "e.jpg", picture())  # in no annotation file: the split rule places it
+    for name in ("a", "b", "d"):
+        imaging.write(masks / f"{name}.png", imaging.encode(Image.new("L", SIZE, 1), "PNG"))
+    imaging.write(masks / "again" / "b.png", imaging.encode(Image.new("L", SIZE, 1), "PNG"))  # two for b
+    sets = ["--set", f"input.path={images}", "--set", "input.annotations.format=coco", "--set",
+            f"input.annotations.path={{train: {tmp_path}/train.json, validation: {tmp_path}/validation.json}}",
+            "--set", f"input.masks={masks}", "--set", "errors.max_failed_fraction=1",
+            "--set", f"output.path={tmp_path / 'out'}"]
+    assert main(["convert", *sets, "--plan"]) == 0
+    planned = capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
+    assert "would fail: 1 (list: DuplicateMask)" in planned
+    assert "unpaired: 1 image has no annotation (a record with no objects)" in planned  # e (c: an empty one)
+    assert "unpaired: 1 annotation names no image in input.path" in planned  # stray
+    assert "unpaired: 2 images have no mask in input.masks" in planned  # c and e
+    assert "4 images (2 with no objects), 4 objects in 2 classes:" in planned
+    assert "       2  green" in planned and "       2  red" in planned
+    assert main(["convert", *sets, "--quiet"]) == 0
+    info = manifest(tmp_path / "out")
+    for split, entry in info["splits"].items():
+        assert f"{split}: {entry['num_examples']} records in {entry['num_shards']} shard" in planned
+    assert sum(e["num_examples"] for e in info["splits"].values()) == 4 and info["num_failed"] == 1
+
+    root = tmp_path / "yolo"  # YOLO: its YAML names the images and splits; an unknown id fails
+    for split, name, line in (("train", "p", "1 0.5 0.5 0.2 0.2"), ("train", "q", "9 0.5 0.5 0.2 0.2"),
+                              ("val", "r", "0 0.5 0.5 0.2 0.2")):
+        imaging.write(root / "images" / split / f"{name}.jpg", picture())
+        imaging.write(root / "labels" / split / f"{name}.txt", f"{line}\n".encode())
+    imaging.write(root / "data.yaml", b"path: .\ntrain: images/train\nval: images/val\nnames: [green, red]\n")
+    sets = ["--set", "input.annotations.format=yolo", "--set", f"input.annotations.path={root / 'data.yaml'}",
+            "--set", "errors.max_failed_fraction=1", "--set", f"output.path={tmp_path / 'yolo-out'}"]
+    assert main(["convert", *sets, "--plan"]) == 0
+    planned = capsys.readouterr().out
+    assert "would fail: 1 (list: AnnotationError)" in planned and "2 images (0 with no objects), 2 objects" in planned
+    assert "train: 1 records" in planned and "validation: 1 records" in planned

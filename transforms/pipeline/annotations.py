@@ -15,8 +15,7 @@ import apache_beam as beam
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.annotations.model import Annotation, PackedAnnotation
 from transforms.pipeline.metrics import FAILURES, counter
-from transforms.runtime.annotation_files import collector_paused, read_annotations, stem
-from transforms.storage import files
+from transforms.runtime.annotation_files import collector_paused, mask_files, read_annotations, stem
 
 Read = Union[Tuple[str, PackedAnnotation], str]  # (split, annotation), or why the one for a stem cannot be read
 
@@ -128,13 +127,6 @@ class AttachAnnotations(beam.PTransform):
                              "annotations_without_image")
 
 
-def _mask_files(folder: str) -> Iterator[Tuple[str, str]]:
-    paths = files.iter_remote(folder) if "://" in folder else (p for p, problem in files.walk(folder) if not problem)
-    for path in paths:
-        if path.lower().endswith(".png"):
-            yield stem(path), path
-
-
 class _AttachMaskFn(beam.DoFn):
     """(stem, {refs, masks}) -> refs with their mask's path, or Failures (two masks, one stem)."""
 
@@ -163,4 +155,4 @@ class AttachMasks(beam.PTransform):
         self._lookup = lookup
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        return _join_by_stem(refs, "masks", _mask_files, [self._folder], _AttachMaskFn(), self._lookup)
+        return _join_by_stem(refs, "masks", mask_files, [self._folder], _AttachMaskFn(), self._lookup)

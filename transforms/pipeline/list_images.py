@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 from typing import Iterable, Iterator, NamedTuple, Optional, Tuple, Union
 
 import apache_beam as beam
@@ -10,8 +9,6 @@ from apache_beam.io.fileio import MatchFiles
 
 from transforms.dataset.labels import LabelRule
 from transforms.elements import STAGE_LIST, Failure, ImageRef
-from transforms.inputs.annotations.model import AnnotationError, PackedAnnotation
-from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
@@ -20,6 +17,7 @@ from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import SplitRule, assign_split
 from transforms.pipeline.assign_splits import UNASSIGNED
 from transforms.pipeline.metrics import FAILURES, counter
+from transforms.runtime.annotation_files import yolo_refs
 from transforms.storage import files
 
 
@@ -125,50 +123,18 @@ class _ListingRefFn(beam.DoFn):
             yield labelled
 
 
-YOLO_SPLITS = {"train": "train", "val": "validation", "test": "test"}
-
-
 class _YoloRefFn(beam.DoFn):
-    """A YOLO dataset YAML -> an ImageRef per image of its splits, each with its label file's
-    objects (ids from 1: Ultralytics' 0 is a class, the Object Detection API's 0 the background)."""
+    """A YOLO dataset YAML -> an ImageRef per image of its splits, with its objects packed
+    (transforms/runtime/annotation_files.yolo_refs), or a `list` Failure."""
 
     def __init__(self, extensions: Tuple[str, ...]) -> None:
         self._extensions = extensions
         self._listed = counter("images_listed")
 
     def process(self, yaml_path: str) -> Iterator:
-        spec = read_dataset_yaml(files.read_text(yaml_path), dirname(yaml_path), yaml_path)
-        names = spec["names"]
-        for split, source in spec["splits"].items():
-            for path in _yolo_images(source, spec["root"]):
-                if not has_image_extension(path, self._extensions):
-                    continue
-                self._listed.inc()
-                key = relative_to(spec["root"], path) if path.startswith(spec["root"] + "/") else path
-                labels = label_path(path)
-                try:
-                    text = files.read_text(labels) if files.exists(labels) else None
-                    annotation = read_labels(text, key, names, labels)
-                except (AnnotationError, UnicodeDecodeError) as exc:
-                    yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(path, STAGE_LIST, "AnnotationError", str(exc)))
-                    continue
-                objects = tuple(o._replace(class_id=(o.class_id or 0) + 1) for o in annotation.objects)
-                packed = PackedAnnotation.of(dataclasses.replace(annotation, objects=objects))
-                yield ImageRef(key, path, None, YOLO_SPLITS[split], (), packed)
-
-
-def _yolo_images(source: str, root: str) -> Iterator[str]:
-    """A split's images: a folder (walked), or a .txt listing of paths (relative to the root)."""
-    if source.lower().endswith(".txt"):
-        for line in files.read_text(source).splitlines():
-            line = line.strip()
-            if line:
-                yield line if line.startswith("/") or "://" in line else posixpath.normpath(posixpath.join(root, line))
-        return
-    if is_remote(source):
-        yield from files.iter_remote(source)
-    else:
-        yield from (path for path, problem in files.walk(source) if not problem)
+        for item in yolo_refs(yaml_path, self._extensions):
+            self._listed.inc()
+            yield beam.pvalue.TaggedOutput(FAILURES, item) if isinstance(item, Failure) else item
 
 
 def _split(key: str, rule: SplitRule) -> str:

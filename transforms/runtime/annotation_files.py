@@ -1,5 +1,6 @@
 """Annotation files read into (file stem, Annotation or why it cannot be read) pairs: a COCO
-or CSV file, or a folder of VOC XML. Read where the job runs (transforms/pipeline/annotations).
+or CSV file, or a folder of VOC XML; a YOLO dataset's images and labels; the masks of a
+folder. Read where the job runs (transforms/pipeline) and by `convert --plan`.
 
 The launch reads a COCO or CSV file too, to refuse a broken one in one line before any work
 (beam_jobs.inputs.check_annotations). On the local runner the job then runs in the same
@@ -12,17 +13,21 @@ took (a Dataflow job reads on its workers).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import posixpath
 import threading
 from typing import Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
+from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.annotations.coco import annotations_of, categories, load_document
 from transforms.inputs.annotations.csv_boxes import read_csv_boxes
-from transforms.inputs.annotations.model import Annotation, AnnotationError
+from transforms.inputs.annotations.model import Annotation, AnnotationError, PackedAnnotation
 from transforms.inputs.annotations.voc import read_voc
-from transforms.inputs.paths import is_remote
+from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
+from transforms.inputs.layouts import has_image_extension
+from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.storage import files
 
 Item = Tuple[str, Union[Annotation, str]]  # (file stem, its annotation or why it cannot be read)
@@ -113,3 +118,51 @@ def _voc_folder(folder: str) -> Iterator[Item]:
             yield stem(xml), read_voc(files.read_text(xml), stem(xml), xml)
         except AnnotationError as exc:
             yield stem(xml), str(exc)
+
+
+YOLO_SPLITS = {"train": "train", "val": "validation", "test": "test"}
+
+
+def yolo_refs(yaml_path: str, extensions: Tuple[str, ...]) -> Iterator[Union[ImageRef, Failure]]:
+    """A YOLO dataset YAML -> an ImageRef per image of its splits with its label file's objects
+    packed (ids from 1: Ultralytics' 0 is a class, the Object Detection API's 0 the background),
+    or a `list` Failure for a label file that cannot be read."""
+    spec = read_dataset_yaml(files.read_text(yaml_path), dirname(yaml_path), yaml_path)
+    names = spec["names"]
+    for split, source in spec["splits"].items():
+        for path in _yolo_images(source, spec["root"]):
+            if not has_image_extension(path, extensions):
+                continue
+            key = relative_to(spec["root"], path) if path.startswith(spec["root"] + "/") else path
+            labels = label_path(path)
+            try:
+                text = files.read_text(labels) if files.exists(labels) else None
+                annotation = read_labels(text, key, names, labels)
+            except (AnnotationError, UnicodeDecodeError) as exc:
+                yield Failure.of(path, STAGE_LIST, "AnnotationError", str(exc))
+                continue
+            objects = tuple(o._replace(class_id=(o.class_id or 0) + 1) for o in annotation.objects)
+            packed = PackedAnnotation.of(dataclasses.replace(annotation, objects=objects))
+            yield ImageRef(key, path, None, YOLO_SPLITS[split], (), packed)
+
+
+def _yolo_images(source: str, root: str) -> Iterator[str]:
+    """A split's images: a folder (walked), or a .txt listing of paths (relative to the root)."""
+    if source.lower().endswith(".txt"):
+        for line in files.read_text(source).splitlines():
+            line = line.strip()
+            if line:
+                yield line if line.startswith("/") or "://" in line else posixpath.normpath(posixpath.join(root, line))
+        return
+    if is_remote(source):
+        yield from files.iter_remote(source)
+    else:
+        yield from (path for path, problem in files.walk(source) if not problem)
+
+
+def mask_files(folder: str) -> Iterator[Tuple[str, str]]:
+    """(file stem, path) of every PNG under `folder`: the class-index masks (input.masks)."""
+    paths = files.iter_remote(folder) if "://" in folder else (p for p, problem in files.walk(folder) if not problem)
+    for path in paths:
+        if path.lower().endswith(".png"):
+            yield stem(path), path

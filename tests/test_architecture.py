@@ -93,3 +93,9 @@ def test_reading_a_local_dataset_back_imports_no_beam(tmp_path):
     loaded = _loaded_after(f"from transforms.readback import ImageRecords\n"
                            f"assert len(list(ImageRecords({str(tmp_path / 'out')!r}))) == 2")
     assert "apache_beam" not in loaded and "tensorflow" not in loaded
+
+
+def test_the_plan_imports_no_beam():
+    """`convert --plan` answers in a fraction of Beam's import time, detection included."""
+    loaded = _loaded_after("import beam_jobs.plan, beam_jobs.inputs, transforms.runtime.annotation_files")
+    assert "apache_beam" not in loaded and "tensorflow" not in loaded

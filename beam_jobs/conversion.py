@@ -107,8 +107,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     # -> Failure(uri, stage, error, error_type)
     detection = annotations.format != "none"
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id,
-                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression,
-                                                    detection or bool(cfg.input.masks)),
+                              tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression),
                               detection, bool(cfg.input.masks))
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest

@@ -139,3 +139,40 @@ def test_random_access_needs_the_index(photos, tmp_path, capsys):
     assert convert(photos, out) == 0
     with pytest.raises(DatasetError, match="output.index: true"):
         RecordSource(str(out))
+
+
+def test_tfds_reads_detection_and_segmentation_records(tmp_path, capsys):
+    """Object lists are variable-length tensors, the class-index mask an image; a record with
+    no objects has empty lists. TFDS's values are the records' own."""
+    from PIL import Image
+
+    from transforms.readback import ImageRecords
+
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    document = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "cat"}, {"id": 4, "name": "dog"}]}
+    for number, name in enumerate(("a", "b", "c"), 1):
+        imaging.write(images / f"{name}.jpg", imaging.encode(imaging.photo((80, 60), number), "JPEG"))
+        imaging.write(masks / f"{name}.png", imaging.encode(Image.new("L", (80, 60), number), "PNG"))
+        document["images"].append({"id": number, "file_name": f"{name}.jpg", "width": 80, "height": 60})
+        for category in ((1, 4) if name == "a" else (4,) if name == "b" else ()):  # c: no objects
+            document["annotations"].append({"id": len(document["annotations"]) + 1, "image_id": number,
+                                            "category_id": category, "bbox": [10, 5, 30, 20], "iscrowd": 0,
+                                            "segmentation": [[10, 5, 40, 5, 40, 25, 10, 25]]})
+    (tmp_path / "coco.json").write_text(json.dumps(document))
+    out = tmp_path / "out"
+    assert convert(images, out, "input.annotations.format=coco", f"input.annotations.path={tmp_path / 'coco.json'}",
+                   f"input.masks={masks}", "image.resize.mode=fit", "image.resize.width=40",
+                   "image.resize.height=40") == 0
+    assert "tfds: tfds.builder_from_directory(" in capsys.readouterr().out
+    builder = tfds.builder_from_directory(str(out))
+    assert builder.info.splits["train"].num_examples == 3
+    ours = {r["image/filename"][0]: r for r in ImageRecords(str(out), "train", features="all", decode=False)}
+    for example in builder.as_dataset(split="train"):
+        record = ours[example["image/filename"].numpy()]
+        for key in ("image/object/bbox/xmin", "image/object/bbox/ymax", "image/object/class/label",
+                    "image/object/class/text"):
+            assert list(example[key].numpy()) == list(record[key]), key
+        image, mask = example["image/encoded"].numpy(), example["image/segmentation/class/encoded"].numpy()
+        assert mask.shape == image.shape[:2] + (1,) and example["image/segmentation/class/format"].numpy() == b"png"
+        assert len(example["image/object/mask"].numpy()) == len(record["image/object/class/label"])
+    assert [len(e["image/object/bbox/xmin"]) for e in builder.as_dataset(split="train")].count(0) == 1

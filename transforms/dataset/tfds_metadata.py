@@ -22,6 +22,8 @@ from transforms.records.features import (
     KEY_ENCODED,
     KEY_LABEL,
     KEY_LABEL_TEXT,
+    KEY_SEGMENTATION,
+    KEY_SEGMENTATION_FORMAT,
 )
 
 DATASET_INFO = "dataset_info.json"
@@ -33,10 +35,8 @@ _TFDS = "tensorflow_datasets.core.features."
 _DTYPES = {INT64: "int64", FLOAT: "float32", BYTES: "string"}
 
 
-def blocker(image: Mapping[str, Any], compression: str, detection: bool = False) -> Optional[str]:
+def blocker(image: Mapping[str, Any], compression: str) -> Optional[str]:
     """Why TFDS cannot read this dataset, or None."""
-    if detection:
-        return "TFDS metadata for object lists and masks is not written yet (detection, segmentation)"
     if compression != "none":
         return "TFDS reads uncompressed shards only (output.compression: none)"
     fmt = image.get("format")
@@ -60,7 +60,9 @@ def _tensor(kind: str, variable: bool) -> Dict[str, Any]:
 
 
 def features_json(manifest: Manifest) -> Dict[str, Any]:
-    """features.json: the image decoded by TFDS, labels as a ClassLabel, the rest as given."""
+    """features.json: the image (and a class-index mask) decoded by TFDS, labels as a ClassLabel,
+    object lists as variable-length tensors (one PNG string per object for instance masks),
+    the rest as given."""
     image = manifest.image_config
     features: Dict[str, Any] = {}
     for key, kind in manifest.features.items():
@@ -68,10 +70,13 @@ def features_json(manifest: Manifest) -> Dict[str, Any]:
             features[key] = {"pythonClassName": _TFDS + "image_feature.Image", "image": {
                 "dtype": "uint8", "encodingFormat": image.get("format", "jpeg"),
                 "shape": {"dimensions": ["-1", "-1", str(image.get("channels", 3))]}}}
+        elif key == KEY_SEGMENTATION:  # one PNG of class indices: TFDS decodes it to (h, w, 1)
+            features[key] = {"pythonClassName": _TFDS + "image_feature.Image", "image": {
+                "dtype": "uint8", "encodingFormat": "png", "shape": {"dimensions": ["-1", "-1", "1"]}}}
         elif key == KEY_LABEL:
             features[key] = {"pythonClassName": _TFDS + "class_label_feature.ClassLabel",
                              "classLabel": {"numClasses": str(len(manifest.labels))}}
-        elif kind == BYTES and (key in BASE_FEATURES or key == KEY_LABEL_TEXT):
+        elif kind == BYTES and (key in BASE_FEATURES or key in (KEY_LABEL_TEXT, KEY_SEGMENTATION_FORMAT)):
             features[key] = _text()
         else:
             features[key] = _tensor(kind, variable=key not in BASE_FEATURES)

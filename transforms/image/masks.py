@@ -61,9 +61,14 @@ def transform_mask(mask: Image.Image, geometry: Geometry, ignore: int = IGNORE,
     return mask
 
 
+MASK_COMPRESS_LEVEL = 1  # zlib level: masks are runs of a few values; level 6 took twice the time
+
+
 def encode_mask(mask: Image.Image) -> bytes:
+    """A mask as PNG. zlib's fastest level: a 341x256 object mask encodes in 0.17 ms instead of
+    0.32 (Pillow's default level), at 0.8 KB instead of 0.4 KB, beside a 30 KB image."""
     buffer = io.BytesIO()
-    mask.save(buffer, "PNG")
+    mask.save(buffer, "PNG", compress_level=MASK_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
@@ -82,3 +87,24 @@ def object_mask(polygons, rle, size: Tuple[int, int]) -> np.ndarray:
     else:
         encoded = coco_mask.merge(coco_mask.frPyObjects([list(p) for p in polygons], height, width))
     return np.asarray(coco_mask.decode(encoded), dtype=np.uint8)
+
+
+def polygon_mask(polygons, geometry: Geometry, frame: str) -> np.ndarray:
+    """One object's binary mask of its COCO polygons (in the `frame` of the source), rasterised
+    by pycocotools where the geometry puts them: at output size, never in the letterbox.
+
+    Rasterising at the source size and resizing the mask (what RLEs take) cost 0.5 ms an object
+    of a camera photo; the polygon's points are mapped instead, as its box's are."""
+    from pycocotools import mask as coco_mask
+
+    width, height = geometry.output_size
+    mapped = [geometry.map_points(np.asarray(p, dtype=np.float64).reshape(-1, 2), frame).ravel().tolist()
+              for p in polygons]
+    mask = np.asarray(coco_mask.decode(coco_mask.merge(coco_mask.frPyObjects(mapped, height, width))), np.uint8)
+    left, top = geometry.plan.offset
+    inner_w, inner_h = geometry.plan.size
+    if (left, top, inner_w, inner_h) != (0, 0, width, height):  # letterbox: only the image's pixels
+        clipped = np.zeros_like(mask)
+        clipped[top:top + inner_h, left:left + inner_w] = mask[top:top + inner_h, left:left + inner_w]
+        mask = clipped
+    return mask

@@ -16,7 +16,7 @@ from transforms.dataset.framing import framed_length
 from transforms.elements import STAGE_ENCODE, STAGE_READ, STAGE_TRANSFORM, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
 from transforms.image.geometry import Geometry
-from transforms.image.masks import MaskError, encode_mask, object_mask, read_mask, transform_mask
+from transforms.image.masks import MaskError, encode_mask, object_mask, polygon_mask, read_mask, transform_mask
 from transforms.image.spec import ImageSpec, StageError
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation
 from transforms.inputs.annotations.placement import place
@@ -78,7 +78,7 @@ def place_objects(annotation: Annotation, geometry: Geometry,
     masks = [_instance_mask(p.source, placement.frame, geometry) for p in placement.objects] \
         if spec.instance_masks else []
     rows = [(p.source.label, ids[p.source.label], p.box,
-             float((masks[i] > 0).sum()) if masks and masks[i] is not None else p.area,
+             float(np.count_nonzero(masks[i])) if masks and masks[i] is not None else p.area,
              p.source.crowd, p.source.difficult, p.source.truncated, p.source.view)
             for i, p in enumerate(placement.objects)]
     return rows, tuple(dropped), placement.frame_guessed, masks
@@ -88,6 +88,8 @@ def _instance_mask(obj: AnnotatedObject, frame: str, geometry: Geometry) -> Opti
     """The object's mask in the output frame (0 or 1), or None when it has no shape."""
     if not obj.polygons and obj.rle is None:
         return None
+    if obj.rle is None:
+        return polygon_mask(obj.polygons, geometry, frame)
     size = geometry.stored if frame == "stored" else geometry.upright
     source = Image.fromarray(object_mask(obj.polygons, obj.rle, size), "L")
     return np.asarray(transform_mask(source, geometry, ignore=0, frame=frame))

@@ -13,7 +13,7 @@ from typing import Dict, Mapping, Optional
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from transforms.records.features import FLOAT, INT64, FeatureValue, as_list, feature_kind
+from transforms.records.features import FLOAT, INT64, FeatureValue, feature_kind
 
 
 def _field(name: str, number: int, ftype: int, label: int = 1, type_name: str = "",
@@ -66,18 +66,21 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
     example = _example_class()()
     feature_map = example.features.feature
     for key, value in features.items():
-        values = as_list(value)
-        kind = (kinds or {}).get(key) or feature_kind(value)
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        kind = (kinds.get(key) if kinds else None) or feature_kind(value)
         feature = feature_map[key]
         if kind == INT64:
-            feature.int64_list.SetInParent()  # an empty list still says its kind
-            feature.int64_list.value.extend(int(v) for v in values)
+            listed = feature.int64_list
+            listed.SetInParent()  # an empty list still says its kind
+            listed.value.extend(map(int, values))
         elif kind == FLOAT:
-            feature.float_list.SetInParent()
-            feature.float_list.value.extend(float(v) for v in values)
+            listed = feature.float_list
+            listed.SetInParent()
+            listed.value.extend(map(float, values))
         else:
-            feature.bytes_list.SetInParent()
-            feature.bytes_list.value.extend(v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values)
+            listed = feature.bytes_list
+            listed.SetInParent()
+            listed.value.extend([v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values])
     return example.SerializeToString(deterministic=True)
 
 

@@ -88,12 +88,11 @@ def object_features(placed: Sequence[Tuple[str, int, Box, float, bool, bool, boo
     """The object lists of a record from placed objects (name, id, box in output pixels,
     area, crowd, difficult, truncated, view), boxes normalised to the output `size`."""
     width, height = size
-    rows = list(placed)
+    names, ids, boxes, areas, crowd, difficult, truncated, view = zip(*placed) if placed else ((),) * 8
     return {
-        KEY_XMIN: [b[0] / width for _, _, b, *_ in rows], KEY_YMIN: [b[1] / height for _, _, b, *_ in rows],
-        KEY_XMAX: [b[2] / width for _, _, b, *_ in rows], KEY_YMAX: [b[3] / height for _, _, b, *_ in rows],
-        KEY_OBJECT_TEXT: [r[0] for r in rows], KEY_OBJECT_LABEL: [r[1] for r in rows],
-        KEY_OBJECT_AREA: [r[3] for r in rows], "image/object/is_crowd": [int(r[4]) for r in rows],
-        "image/object/difficult": [int(r[5]) for r in rows], "image/object/truncated": [int(r[6]) for r in rows],
-        "image/object/view": [r[7] for r in rows],
+        KEY_XMIN: [b[0] / width for b in boxes], KEY_YMIN: [b[1] / height for b in boxes],
+        KEY_XMAX: [b[2] / width for b in boxes], KEY_YMAX: [b[3] / height for b in boxes],
+        KEY_OBJECT_TEXT: list(names), KEY_OBJECT_LABEL: list(ids), KEY_OBJECT_AREA: list(areas),
+        "image/object/is_crowd": list(map(int, crowd)), "image/object/difficult": list(map(int, difficult)),
+        "image/object/truncated": list(map(int, truncated)), "image/object/view": list(view),
     }

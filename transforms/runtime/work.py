@@ -59,16 +59,18 @@ def place_objects(annotation: Annotation, geometry: Geometry,
     With masks, an object's area is its mask's pixels."""
     ids = spec.ids
     dropped: List[str] = []
-    keep = []
-    for obj in annotation.objects:
-        if spec.drop_crowd and obj.crowd:
-            dropped.append("crowd (annotations.crowd: drop)")
-        elif spec.drop_difficult and obj.difficult:
-            dropped.append("difficult (annotations.difficult: drop)")
-        elif obj.label not in ids:
-            dropped.append("unknown class")
-        else:
-            keep.append(obj)
+    keep = list(annotation.objects)
+    if spec.drop_crowd or spec.drop_difficult or not all(obj.label in ids for obj in keep):
+        keep = []
+        for obj in annotation.objects:
+            if spec.drop_crowd and obj.crowd:
+                dropped.append("crowd (annotations.crowd: drop)")
+            elif spec.drop_difficult and obj.difficult:
+                dropped.append("difficult (annotations.difficult: drop)")
+            elif obj.label not in ids:
+                dropped.append("unknown class")
+            else:
+                keep.append(obj)
     frame = spec.frame if spec.frame != "auto" else annotation.frame
     framed = annotation if len(keep) == len(annotation.objects) and frame == annotation.frame else \
         dataclasses.replace(annotation, objects=tuple(keep), frame=frame)

@@ -69,13 +69,14 @@ def place(annotation: Annotation, geometry: Geometry, min_visible: float = 0.0,
         if annotation.normalised:
             boxes = [(x0 * width, y0 * height, x1 * width, y1 * height) for x0, y0, x1, y1 in boxes]
         mapped = geometry.map_boxes(boxes, frame)
-        cx0, cy0, cx1, cy1 = _content(geometry)
+        content = cx0, cy0, cx1, cy1 = _content(geometry)
         for obj, given, out in zip(annotation.objects, boxes, mapped):
-            reason = _why_dropped(given, out, (cx0, cy0, cx1, cy1), min_visible)
-            if reason is not None:
-                dropped[reason] = dropped.get(reason, 0) + 1
-                continue
             box = (max(out[0], cx0), max(out[1], cy0), min(out[2], cx1), min(out[3], cy1))
+            if box[2] <= box[0] or box[3] <= box[1] or given[2] <= given[0] or given[3] <= given[1] or min_visible:
+                reason = _why_dropped(given, out, content, min_visible)  # the rare case, said by reason
+                if reason is not None:
+                    dropped[reason] = dropped.get(reason, 0) + 1
+                    continue
             kept.append(PlacedObject(obj, box, (box[2] - box[0]) * (box[3] - box[1])))
     return Placement(tuple(kept), dropped, frame, guessed)
 

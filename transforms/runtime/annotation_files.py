@@ -56,8 +56,8 @@ def read_annotations(fmt: str, path: str, keep: bool = False) -> AnnotationFile:
         kept = _kept.pop((fmt, path), None)
     if kept is not None and kept[0] == _stamp(path):
         return kept[1]
+    stamp = _stamp(path) if keep else None  # before the read: a file changed while read is not handed over
     read = _read(fmt, path)
-    stamp = _stamp(path) if keep else None
     if stamp is not None:
         with _lock:
             _kept[(fmt, path)] = (stamp, read)

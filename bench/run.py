@@ -312,6 +312,7 @@ def main() -> None:
             runs.append(variant("resize_space rgb", "image.resize_space=rgb"))
         runs += [variant(setting.replace("=", " "), setting) for setting in args.variant]
         runs.append(lambda: run_reference("photo", "pillow", photos, work, procs))
+        runs.append(lambda: run_reference("photo", "pillow-bilinear", photos, work, procs))
         runs.append(lambda: run_reference("photo", "tfimage", photos, work, procs))
         results += scored(rounds(runs, args.repeat), photos[:min(args.quality_sample, len(sources))])
     if "camera" in wanted:

@@ -110,8 +110,17 @@ def _read_file(fmt: str, path: str) -> AnnotationFile:
     raise ValueError(f"no annotation reader for format {fmt!r}")
 
 
+def _files_below(folder: str) -> Iterator[str]:
+    """Every file below `folder`, walked locally (no Beam import: `--plan` reads these too),
+    listed in a bucket; hidden files skipped, as the images are."""
+    if is_remote(folder):
+        yield from files.iter_remote(folder)
+    else:
+        yield from (path for path, problem in files.walk(folder) if not problem)
+
+
 def _voc_folder(folder: str) -> Iterator[Item]:
-    for xml in files.list_files(f"{folder.rstrip('/')}/**"):
+    for xml in _files_below(folder):
         if not xml.lower().endswith(".xml"):
             continue
         try:
@@ -154,15 +163,11 @@ def _yolo_images(source: str, root: str) -> Iterator[str]:
             if line:
                 yield line if line.startswith("/") or "://" in line else posixpath.normpath(posixpath.join(root, line))
         return
-    if is_remote(source):
-        yield from files.iter_remote(source)
-    else:
-        yield from (path for path, problem in files.walk(source) if not problem)
+    yield from _files_below(source)
 
 
 def mask_files(folder: str) -> Iterator[Tuple[str, str]]:
     """(file stem, path) of every PNG under `folder`: the class-index masks (input.masks)."""
-    paths = files.iter_remote(folder) if "://" in folder else (p for p, problem in files.walk(folder) if not problem)
-    for path in paths:
+    for path in _files_below(folder):
         if path.lower().endswith(".png"):
             yield stem(path), path

@@ -7,6 +7,7 @@
 pillow:  a hand-tuned Pillow multiprocessing loop: draft mode, exif_transpose, RGB, shorter
          side to SIZE (bicubic, as the project's default), JPEG q90, one TFRecordWriter per process.
 pillow-bilinear: the same loop with bilinear (the loop issue 16 measures against).
+pillow-png: the same loop writing PNG.
 tfimage: the tf.io / tf.image eager script tutorials teach (decode_jpeg, resize (bilinear, its
          default), encode_jpeg, one TFRecordWriter).
 copy:    the plain read-and-write loop for pass-through: each file's bytes as image/encoded
@@ -46,11 +47,11 @@ def _shorter_side(width: int, height: int, size: int) -> Tuple[int, int]:
     return max(1, round(width * size / height)), size
 
 
-def _pillow_worker(job: Tuple[List[str], str, int, int, str]) -> int:
+def _pillow_worker(job: Tuple[List[str], str, int, int, str, str]) -> int:
     import tensorflow as tf
     from PIL import Image, ImageOps
 
-    files, out, size, quality, resample = job
+    files, out, size, quality, resample, fmt = job
     with tf.io.TFRecordWriter(out) as writer:
         for path in files:
             image = Image.open(path)
@@ -60,14 +61,15 @@ def _pillow_worker(job: Tuple[List[str], str, int, int, str]) -> int:
             target = _shorter_side(*image.size, size)
             image = image.resize(target, Image.Resampling[resample.upper()])
             buffer = io.BytesIO()
-            image.save(buffer, "JPEG", quality=quality)
+            image.save(buffer, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
             writer.write(_example(tf, buffer.getvalue(), image.height, image.width, path))
     return len(files)
 
 
-def pillow(files: List[str], out: str, size: int, quality: int, procs: int, resample: str = "bicubic") -> int:
+def pillow(files: List[str], out: str, size: int, quality: int, procs: int, resample: str = "bicubic",
+           fmt: str = "JPEG") -> int:
     chunks = [files[i::procs] for i in range(procs)]
-    jobs = [(chunk, f"{out}/pillow-{i:05d}.tfrecord", size, quality, resample) for i, chunk in enumerate(chunks)]
+    jobs = [(chunk, f"{out}/pillow-{i:05d}.tfrecord", size, quality, resample, fmt) for i, chunk in enumerate(chunks)]
     with multiprocessing.get_context("spawn").Pool(procs) as pool:
         return sum(pool.map(_pillow_worker, jobs))
 
@@ -100,7 +102,7 @@ def copy(files: List[str], out: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=("pillow", "pillow-bilinear", "tfimage", "copy"))
+    parser.add_argument("kind", choices=("pillow", "pillow-bilinear", "pillow-png", "tfimage", "copy"))
     parser.add_argument("listing")
     parser.add_argument("out")
     parser.add_argument("--size", type=int, default=256)
@@ -113,6 +115,8 @@ def main() -> None:
         count = pillow(files, args.out, args.size, args.quality, args.procs)
     elif args.kind == "pillow-bilinear":  # the loop issue 16 measures against: the same, bilinear
         count = pillow(files, args.out, args.size, args.quality, args.procs, "bilinear")
+    elif args.kind == "pillow-png":  # the same loop writing PNG (Pillow's default compression)
+        count = pillow(files, args.out, args.size, args.quality, args.procs, "bicubic", "PNG")
     elif args.kind == "tfimage":
         count = tfimage(files, args.out, args.size, args.quality)
     else:

@@ -21,14 +21,13 @@ from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, 
 from transforms.dataset.labels import LabelRule
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
 from transforms.elements import Failure, ImageRef
-from transforms.inputs.annotations.model import Annotation, PackedAnnotation
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
-from transforms.runtime.annotation_files import mask_files, read_annotations, stem, yolo_refs
+from transforms.runtime.annotation_files import mask_files, packed_items, stem, with_annotation, with_mask, yolo_refs
 from transforms.runtime.work import mean_record_bytes
 from transforms.storage import files
 
@@ -114,24 +113,22 @@ def list_yolo(plan: InputPlan) -> Listed:
 
 
 def attach(listed: Listed, fmt: str, sources: Tuple[Tuple[str, str], ...]) -> List[str]:
-    """Each ref with its annotation, joined by file stem as the job joins them (a split an
-    annotation file is for wins); failures counted in `listed`. Returns what stayed unpaired."""
+    """Each ref with its annotation, joined by file stem as the job joins them (with_annotation);
+    failures counted in `listed`. Returns what stayed unpaired."""
     found: Dict[str, list] = collections.defaultdict(list)
     for split, path in sources:
-        for key, annotation in read_annotations(fmt, path).items:
-            found[key].append(annotation if isinstance(annotation, str) else (split, annotation))
+        for key, item in packed_items((fmt, path, split)):
+            found[key].append(item)
     kept, claimed, without = [], set(), 0
     for ref in listed.refs:
-        items = found.get(stem(ref.key), [])
-        claimed.add(stem(ref.key))
-        if len(items) > 1:
-            listed.failed["list: DuplicateAnnotation"] += 1
-        elif items and isinstance(items[0], str):
-            listed.failed["list: AnnotationError"] += 1
-        else:
-            split, annotation = items[0] if items else ("", Annotation(ref.key))
-            without += not items
-            kept.append(dataclasses.replace(ref, split=split or ref.split, annotation=PackedAnnotation.of(annotation)))
+        key = stem(ref.key)
+        claimed.add(key)
+        joined = with_annotation(ref, key, found.get(key, []))
+        if isinstance(joined, Failure):
+            listed.failed[joined.reason] += 1
+            continue
+        without += key not in found
+        kept.append(joined)
     listed.refs = kept
     unmatched = sum(len(items) for key, items in found.items() if key not in claimed)
     return _unpaired(without, "image has no annotation (a record with no objects)",
@@ -140,18 +137,19 @@ def attach(listed: Listed, fmt: str, sources: Tuple[Tuple[str, str], ...]) -> Li
 
 
 def attach_masks(listed: Listed, folder: str) -> List[str]:
-    """Each ref with its class-index mask, joined by file stem; two masks for one stem fail."""
+    """Each ref with its class-index mask, joined by file stem as the job joins them (with_mask)."""
     masks: Dict[str, List[str]] = collections.defaultdict(list)
     for key, path in mask_files(folder):
         masks[key].append(path)
     kept, without = [], 0
     for ref in listed.refs:
-        paths = masks.get(stem(ref.key), [])
-        if len(paths) > 1:
-            listed.failed["list: DuplicateMask"] += 1
+        key = stem(ref.key)
+        joined = with_mask(ref, key, sorted(masks.get(key, [])))
+        if isinstance(joined, Failure):
+            listed.failed[joined.reason] += 1
             continue
-        without += not paths
-        kept.append(dataclasses.replace(ref, mask=paths[0] if paths else None))
+        without += key not in masks
+        kept.append(joined)
     listed.refs = kept
     return _unpaired(without, "image has no mask in input.masks", "images have no mask in input.masks")
 
@@ -236,9 +234,9 @@ def limited(refs: List[ImageRef], limit: int) -> List[ImageRef]:
 
 def _object_lines(refs: List[ImageRef]) -> List[str]:
     """Objects per class (detection): what the label map and the manifest will count."""
-    objects = collections.Counter(o.label for r in refs if r.annotation is not None
-                                  for o in r.annotation.unpack().objects)
-    empty = sum(1 for r in refs if r.annotation is None or not r.annotation.unpack().objects)
+    labels = [[o.label for o in r.annotation.unpack().objects] if r.annotation is not None else [] for r in refs]
+    objects = collections.Counter(label for found in labels for label in found)
+    empty = sum(1 for found in labels if not found)
     lines = [f"  {len(refs)} images ({empty} with no objects), {sum(objects.values())} objects "
              f"in {len(objects)} classes:"]
     for name, count in sorted(objects.items(), key=lambda kv: (-kv[1], kv[0]))[:SHOWN_CLASSES]:

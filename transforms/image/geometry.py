@@ -9,7 +9,7 @@ whole pixels maps onto the output pixels that resample it.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:  # NumPy is imported where points are mapped, so the config stays light
     import numpy as np
@@ -161,13 +161,8 @@ def orient_points(points: "np.ndarray", size: Size, orientation: int) -> "np.nda
     same transposes as transforms.image.conversion.orient applies to the pixels)."""
     import numpy as np
 
-    w, h = size
-    x, y = points[:, 0], points[:, 1]
-    mapped = {
-        1: (x, y), 2: (w - x, y), 3: (w - x, h - y), 4: (x, h - y),
-        5: (y, x), 6: (h - y, x), 7: (h - y, w - x), 8: (y, w - x),
-    }[orientation if orientation in range(1, 9) else 1]
-    return np.stack(mapped, axis=1)
+    orient = _ORIENT[orientation if orientation in _ORIENT else 1]
+    return np.stack(orient(size[0], size[1], points[:, 0], points[:, 1]), axis=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,8 +224,9 @@ class Geometry:
         return out
 
 
-# orient_points for one point, in plain floats: (w, h, x, y) -> (x, y) upright
-_ORIENT: Dict[int, Callable[[int, int, float, float], Tuple[float, float]]] = {
+# EXIF orientation -> (w, h, x, y) -> (x, y) upright: for plain floats (map_boxes) and NumPy columns
+# (orient_points) alike
+_ORIENT: Dict[int, Callable[[int, int, Any, Any], Tuple[Any, Any]]] = {
     1: lambda w, h, x, y: (x, y), 2: lambda w, h, x, y: (w - x, y), 3: lambda w, h, x, y: (w - x, h - y),
     4: lambda w, h, x, y: (x, h - y), 5: lambda w, h, x, y: (y, x), 6: lambda w, h, x, y: (h - y, x),
     7: lambda w, h, x, y: (h - y, w - x), 8: lambda w, h, x, y: (y, w - x),

@@ -72,20 +72,17 @@ def encode_mask(mask: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def object_mask(polygons, rle, size: Tuple[int, int]) -> np.ndarray:
-    """One object's binary mask (H x W uint8) of its COCO polygons or RLE, in a frame of `size`,
-    rasterised by pycocotools, so masks are COCO's own."""
+def rle_mask(rle, size: Tuple[int, int]) -> np.ndarray:
+    """One object's binary mask (H x W uint8) of its COCO RLE, in a frame of `size`, decoded by
+    pycocotools, so masks are COCO's own."""
     from pycocotools import mask as coco_mask
 
     width, height = size
-    if rle is not None:
-        if (rle.width, rle.height) != (width, height):
-            raise MaskError(f"an RLE of {rle.width}x{rle.height} on an image of {width}x{height}")
-        shape = [rle.height, rle.width]
-        encoded = ({"counts": rle.counts.encode("ascii"), "size": shape} if isinstance(rle.counts, str)  # compressed
-                   else coco_mask.frPyObjects({"counts": list(rle.counts), "size": shape}, rle.height, rle.width))
-    else:
-        encoded = coco_mask.merge(coco_mask.frPyObjects([list(p) for p in polygons], height, width))
+    if (rle.width, rle.height) != (width, height):
+        raise MaskError(f"an RLE of {rle.width}x{rle.height} on an image of {width}x{height}")
+    shape = [rle.height, rle.width]
+    encoded = ({"counts": rle.counts.encode("ascii"), "size": shape} if isinstance(rle.counts, str)  # compressed
+               else coco_mask.frPyObjects({"counts": list(rle.counts), "size": shape}, rle.height, rle.width))
     return np.asarray(coco_mask.decode(encoded), dtype=np.uint8)
 
 
@@ -93,7 +90,7 @@ def polygon_mask(polygons, geometry: Geometry, frame: str) -> np.ndarray:
     """One object's binary mask of its COCO polygons (in the `frame` of the source), rasterised
     by pycocotools where the geometry puts them: at output size, never in the letterbox.
 
-    Rasterising at the source size and resizing the mask (what RLEs take) cost 0.5 ms an object
+    Rasterising at the source size and resizing the mask (what an RLE takes) cost 0.5 ms an object
     of a camera photo; the polygon's points are mapped instead, as its box's are."""
     from pycocotools import mask as coco_mask
 

@@ -7,28 +7,24 @@ be read, or that two annotations claim, is a `list` failure naming why; annotati
 match no image are counted. AttachMasks pairs class-index masks the same way."""
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import apache_beam as beam
 
-from transforms.elements import STAGE_LIST, Failure, ImageRef
-from transforms.inputs.annotations.model import Annotation, PackedAnnotation
+from transforms.elements import Failure, ImageRef
 from transforms.pipeline.metrics import FAILURES, counter
-from transforms.runtime.annotation_files import collector_paused, mask_files, read_annotations, stem
-
-Read = Union[Tuple[str, PackedAnnotation], str]  # (split, annotation), or why the one for a stem cannot be read
-
-
-def _read(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Read]]:
-    """(format, path, split) -> (file stem, (split, the annotation packed) or why it cannot be read)."""
-    fmt, path, split = spec
-    for key, annotation in read_annotations(fmt, path).items:
-        yield key, annotation if isinstance(annotation, str) else (split, PackedAnnotation.of(annotation))
+from transforms.runtime.annotation_files import (
+    collector_paused,
+    mask_files,
+    packed_items,
+    stem,
+    with_annotation,
+    with_mask,
+)
 
 
 class _AttachFn(beam.DoFn):
-    """(stem, {refs, annotations}) -> refs with their annotation, or Failures."""
+    """(stem, {refs, annotations}) -> refs with their annotation, or Failures (with_annotation)."""
 
     def __init__(self) -> None:
         self._without = counter("images_without_annotation")
@@ -39,18 +35,14 @@ class _AttachFn(beam.DoFn):
         refs, found = list(grouped["refs"]), list(grouped["annotations"])
         if not refs:
             self._unmatched.inc(len(found))
-            return
         for ref in refs:
-            if len(found) > 1:
-                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(
-                    ref.uri, STAGE_LIST, "DuplicateAnnotation", f"{len(found)} annotations are for file stem {key!r}"))
-            elif found and isinstance(found[0], str):
-                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(ref.uri, STAGE_LIST, "AnnotationError", found[0]))
-            else:
-                if not found:
-                    self._without.inc()
-                split, annotation = found[0] if found else ("", PackedAnnotation.of(Annotation(ref.key)))
-                yield ImageRef(ref.key, ref.uri, ref.label, split or ref.split, ref.extra, annotation)
+            joined = with_annotation(ref, key, found)
+            if isinstance(joined, Failure):
+                yield beam.pvalue.TaggedOutput(FAILURES, joined)
+                continue
+            if not found:
+                self._without.inc()
+            yield joined
 
 
 def _join_by_stem(refs: beam.PCollection, name: str, read: Callable[[Any], Iterable[Tuple[str, Any]]],
@@ -123,12 +115,12 @@ class AttachAnnotations(beam.PTransform):
         self._lookup = lookup
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        return _join_by_stem(refs, "annotations", _read, self._specs, _AttachFn(), self._lookup,
+        return _join_by_stem(refs, "annotations", packed_items, self._specs, _AttachFn(), self._lookup,
                              "annotations_without_image")
 
 
 class _AttachMaskFn(beam.DoFn):
-    """(stem, {refs, masks}) -> refs with their mask's path, or Failures (two masks, one stem)."""
+    """(stem, {refs, masks}) -> refs with their mask's path, or Failures (with_mask)."""
 
     def __init__(self) -> None:
         self._without = counter("images_without_mask")
@@ -137,13 +129,13 @@ class _AttachMaskFn(beam.DoFn):
         key, grouped = element
         masks = sorted(grouped["masks"])
         for ref in grouped["refs"]:
-            if len(masks) > 1:
-                yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(
-                    ref.uri, STAGE_LIST, "DuplicateMask", f"{len(masks)} masks are for file stem {key!r}"))
+            joined = with_mask(ref, key, masks)
+            if isinstance(joined, Failure):
+                yield beam.pvalue.TaggedOutput(FAILURES, joined)
                 continue
             if not masks:
                 self._without.inc()
-            yield dataclasses.replace(ref, mask=masks[0] if masks else None)
+            yield joined
 
 
 class AttachMasks(beam.PTransform):

@@ -28,7 +28,7 @@ from transforms.runtime.native_memory import TRIM_EVERY, release_free_memory
 from transforms.runtime.ordered_map import ordered_map
 from transforms.runtime.pool import shared_pool
 from transforms.runtime.progress import PROGRESS
-from transforms.runtime.work import DetectionSpec, RecordSettings, label_id, mean_record_bytes, record_for
+from transforms.runtime.work import DetectionSpec, RecordSettings, mean_record_bytes, record_for, record_label
 from transforms.storage import files
 from transforms.storage.shard_markers import (
     Checksummed,
@@ -202,13 +202,10 @@ class _WriteShardFn(beam.DoFn):
         if s.detection is not None:  # the class ids are the dataset's, known once it is listed
             detection = dataclasses.replace(s.detection, class_ids=tuple(sorted(labels.items())),
                                             instance_masks=facts.instance_masks)
+        settings = RecordSettings(s.image, labels, kinds, detection, s.mask_ignore)
         if s.processes:
             pool = shared_pool(s.processes)
-            if detection is not None or s.mask_ignore is not None:
-                label = (lambda ref: None) if detection is not None else (lambda ref: label_id(ref, labels))
-                return lambda ref: pool.record(ref, s.image, label(ref), kinds, detection, s.mask_ignore)
-            return lambda ref: pool.record(ref, s.image, label_id(ref, labels), kinds)
-        settings = RecordSettings(s.image, labels, kinds, detection, s.mask_ignore)
+            return lambda ref: pool.record(ref, s.image, record_label(ref, settings), kinds, detection, s.mask_ignore)
         return functools.partial(record_for, settings=settings)
 
 

@@ -129,6 +129,37 @@ def _voc_folder(folder: str) -> Iterator[Item]:
             yield stem(xml), str(exc)
 
 
+Found = Union[Tuple[str, PackedAnnotation], str]  # (split, the annotation packed), or why it cannot be read
+
+
+def packed_items(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Found]]:
+    """(format, path, split) -> (file stem, (split, the annotation packed) or why it cannot be
+    read): what the job's join and the plan's match images with."""
+    fmt, path, split = spec
+    for key, annotation in read_annotations(fmt, path).items:
+        yield key, annotation if isinstance(annotation, str) else (split, PackedAnnotation.of(annotation))
+
+
+def with_annotation(ref: ImageRef, key: str, found: List[Found]) -> Union[ImageRef, Failure]:
+    """`ref` with the annotation found for its file stem `key` (none: a record with no objects;
+    an annotation file's split wins over the split rule's), or the `list` Failure saying why not."""
+    if len(found) > 1:
+        return Failure.of(ref.uri, STAGE_LIST, "DuplicateAnnotation",
+                          f"{len(found)} annotations are for file stem {key!r}")
+    if found and isinstance(found[0], str):
+        return Failure.of(ref.uri, STAGE_LIST, "AnnotationError", found[0])
+    split, annotation = found[0] if found else ("", PackedAnnotation.of(Annotation(ref.key)))
+    return ImageRef(ref.key, ref.uri, ref.label, split or ref.split, ref.extra, annotation)
+
+
+def with_mask(ref: ImageRef, key: str, masks: List[str]) -> Union[ImageRef, Failure]:
+    """`ref` with the class-index mask found for its file stem `key` (or none), or the `list`
+    Failure of two masks for one stem."""
+    if len(masks) > 1:
+        return Failure.of(ref.uri, STAGE_LIST, "DuplicateMask", f"{len(masks)} masks are for file stem {key!r}")
+    return dataclasses.replace(ref, mask=masks[0] if masks else None)
+
+
 YOLO_SPLITS = {"train": "train", "val": "validation", "test": "test"}
 
 

@@ -16,7 +16,7 @@ from transforms.dataset.framing import framed_length
 from transforms.elements import STAGE_ENCODE, STAGE_READ, STAGE_TRANSFORM, ConvertedImage, Failure, ImageRef
 from transforms.image.conversion import convert
 from transforms.image.geometry import Geometry
-from transforms.image.masks import MaskError, encode_mask, object_mask, polygon_mask, read_mask, transform_mask
+from transforms.image.masks import MaskError, encode_mask, polygon_mask, read_mask, rle_mask, transform_mask
 from transforms.image.spec import ImageSpec, StageError
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation
 from transforms.inputs.annotations.placement import place
@@ -93,7 +93,7 @@ def _instance_mask(obj: AnnotatedObject, frame: str, geometry: Geometry) -> Opti
     if obj.rle is None:
         return polygon_mask(obj.polygons, geometry, frame)
     size = geometry.stored if frame == "stored" else geometry.upright
-    source = Image.fromarray(object_mask(obj.polygons, obj.rle, size), "L")
+    source = Image.fromarray(rle_mask(obj.rle, size), "L")
     return np.asarray(transform_mask(source, geometry, ignore=0, frame=frame))
 
 
@@ -134,10 +134,15 @@ def label_id(ref: ImageRef, labels: Mapping[str, int]) -> Optional[int]:
     return UNLABELLED if ref.label is None else labels.get(ref.label)
 
 
+def record_label(ref: ImageRef, settings: RecordSettings) -> Optional[int]:
+    """The label id a record carries: none in a detection dataset (objects instead)."""
+    return None if settings.detection else label_id(ref, settings.labels)
+
+
 def record_for(ref: ImageRef, settings: RecordSettings) -> Union[BuiltRecord, Failure]:
     """The serialized tf.train.Example for `ref`, or the Failure that stopped it."""
-    label = None if settings.detection else label_id(ref, settings.labels)
-    return build_record(ref, settings.image, label, settings.kinds, settings.detection, settings.mask_ignore)
+    return build_record(ref, settings.image, record_label(ref, settings), settings.kinds, settings.detection,
+                        settings.mask_ignore)
 
 
 def mask_features(ref: ImageRef, geometry: Geometry, ignore: int) -> Dict[str, FeatureValue]:

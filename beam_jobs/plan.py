@@ -12,7 +12,7 @@ import dataclasses
 import heapq
 import os
 import time
-from typing import Callable, Counter, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Counter, Dict, Iterable, Iterator, List, Tuple
 
 import yaml
 
@@ -27,7 +27,15 @@ from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
-from transforms.runtime.annotation_files import mask_files, packed_items, stem, with_annotation, with_mask, yolo_refs
+from transforms.runtime.annotation_files import (
+    Join,
+    mask_files,
+    packed_items,
+    stem,
+    with_annotation,
+    with_mask,
+    yolo_refs,
+)
 from transforms.runtime.work import mean_record_bytes
 from transforms.storage import files
 
@@ -113,45 +121,39 @@ def list_yolo(plan: InputPlan) -> Listed:
 
 
 def attach(listed: Listed, fmt: str, sources: Tuple[Tuple[str, str], ...]) -> List[str]:
-    """Each ref with its annotation, joined by file stem as the job joins them (with_annotation);
-    failures counted in `listed`. Returns what stayed unpaired."""
-    found: Dict[str, list] = collections.defaultdict(list)
-    for split, path in sources:
-        for key, item in packed_items((fmt, path, split)):
-            found[key].append(item)
-    kept, claimed, without = [], set(), 0
-    for ref in listed.refs:
-        key = stem(ref.key)
-        claimed.add(key)
-        joined = with_annotation(ref, key, found.get(key, []))
-        if isinstance(joined, Failure):
-            listed.failed[joined.reason] += 1
-            continue
-        without += key not in found
-        kept.append(joined)
-    listed.refs = kept
-    unmatched = sum(len(items) for key, items in found.items() if key not in claimed)
+    """Each ref with its annotation, joined by file stem as the job joins them; failures counted
+    in `listed`. Returns what stayed unpaired."""
+    pairs = (pair for split, path in sources for pair in packed_items((fmt, path, split)))
+    without, unmatched = _join(listed, pairs, with_annotation)
     return _unpaired(without, "image has no annotation (a record with no objects)",
                      "images have no annotation (records with no objects)") + \
         _unpaired(unmatched, "annotation names no image in input.path", "annotations name no image in input.path")
 
 
 def attach_masks(listed: Listed, folder: str) -> List[str]:
-    """Each ref with its class-index mask, joined by file stem as the job joins them (with_mask)."""
-    masks: Dict[str, List[str]] = collections.defaultdict(list)
-    for key, path in mask_files(folder):
-        masks[key].append(path)
-    kept, without = [], 0
+    """Each ref with its class-index mask, joined by file stem as the job joins them."""
+    without, _ = _join(listed, mask_files(folder), with_mask)
+    return _unpaired(without, "image has no mask in input.masks", "images have no mask in input.masks")
+
+
+def _join(listed: Listed, pairs: Iterable[Tuple[str, Any]], join: Join) -> Tuple[int, int]:
+    """The refs of `listed` joined with the (stem, item) `pairs` by `join`, failures counted;
+    (refs without items, items without refs)."""
+    index: Dict[str, list] = collections.defaultdict(list)
+    for key, item in pairs:
+        index[key].append(item)
+    kept, claimed, without = [], set(), 0
     for ref in listed.refs:
         key = stem(ref.key)
-        joined = with_mask(ref, key, sorted(masks.get(key, [])))
+        claimed.add(key)
+        joined = join(ref, key, index.get(key, []))
         if isinstance(joined, Failure):
             listed.failed[joined.reason] += 1
             continue
-        without += key not in masks
+        without += key not in index
         kept.append(joined)
     listed.refs = kept
-    return _unpaired(without, "image has no mask in input.masks", "images have no mask in input.masks")
+    return without, sum(len(items) for key, items in index.items() if key not in claimed)
 
 
 def _unpaired(count: int, one: str, many: str) -> List[str]:

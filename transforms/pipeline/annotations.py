@@ -14,6 +14,7 @@ import apache_beam as beam
 from transforms.elements import Failure, ImageRef
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.annotation_files import (
+    Join,
     collector_paused,
     mask_files,
     packed_items,
@@ -24,19 +25,23 @@ from transforms.runtime.annotation_files import (
 
 
 class _AttachFn(beam.DoFn):
-    """(stem, {refs, annotations}) -> refs with their annotation, or Failures (with_annotation)."""
+    """(stem, {"refs": refs, name: items}) -> refs with what `join` (with_annotation, with_mask)
+    makes of their items, or Failures; counted: refs without items (`without`) and, when given,
+    items without refs (`unmatched`)."""
 
-    def __init__(self) -> None:
-        self._without = counter("images_without_annotation")
-        self._unmatched = counter("annotations_without_image")
+    def __init__(self, name: str, join: Join, without: str, unmatched: Optional[str] = None) -> None:
+        self._name = name
+        self._join = join
+        self._without = counter(without)
+        self._unmatched = counter(unmatched) if unmatched else None
 
     def process(self, element: Tuple[str, dict]) -> Iterator:
         key, grouped = element
-        refs, found = list(grouped["refs"]), list(grouped["annotations"])
-        if not refs:
+        refs, found = list(grouped["refs"]), list(grouped[self._name])
+        if not refs and self._unmatched is not None:
             self._unmatched.inc(len(found))
         for ref in refs:
-            joined = with_annotation(ref, key, found)
+            joined = self._join(ref, key, found)
             if isinstance(joined, Failure):
                 yield beam.pvalue.TaggedOutput(FAILURES, joined)
                 continue
@@ -115,27 +120,9 @@ class AttachAnnotations(beam.PTransform):
         self._lookup = lookup
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        return _join_by_stem(refs, "annotations", packed_items, self._specs, _AttachFn(), self._lookup,
+        attach = _AttachFn("annotations", with_annotation, "images_without_annotation", "annotations_without_image")
+        return _join_by_stem(refs, "annotations", packed_items, self._specs, attach, self._lookup,
                              "annotations_without_image")
-
-
-class _AttachMaskFn(beam.DoFn):
-    """(stem, {refs, masks}) -> refs with their mask's path, or Failures (with_mask)."""
-
-    def __init__(self) -> None:
-        self._without = counter("images_without_mask")
-
-    def process(self, element: Tuple[str, dict]) -> Iterator:
-        key, grouped = element
-        masks = sorted(grouped["masks"])
-        for ref in grouped["refs"]:
-            joined = with_mask(ref, key, masks)
-            if isinstance(joined, Failure):
-                yield beam.pvalue.TaggedOutput(FAILURES, joined)
-                continue
-            if not masks:
-                self._without.inc()
-            yield joined
 
 
 class AttachMasks(beam.PTransform):
@@ -147,4 +134,5 @@ class AttachMasks(beam.PTransform):
         self._lookup = lookup
 
     def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        return _join_by_stem(refs, "masks", mask_files, [self._folder], _AttachMaskFn(), self._lookup)
+        attach = _AttachFn("masks", with_mask, "images_without_mask")
+        return _join_by_stem(refs, "masks", mask_files, [self._folder], attach, self._lookup)

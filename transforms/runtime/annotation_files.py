@@ -18,7 +18,7 @@ import gc
 import os
 import posixpath
 import threading
-from typing import Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.annotations.coco import annotations_of, categories, load_document
@@ -158,6 +158,9 @@ def with_mask(ref: ImageRef, key: str, masks: List[str]) -> Union[ImageRef, Fail
     if len(masks) > 1:
         return Failure.of(ref.uri, STAGE_LIST, "DuplicateMask", f"{len(masks)} masks are for file stem {key!r}")
     return dataclasses.replace(ref, mask=masks[0] if masks else None)
+
+
+Join = Callable[[ImageRef, str, list], Union[ImageRef, Failure]]  # with_annotation or with_mask
 
 
 YOLO_SPLITS = {"train": "train", "val": "validation", "test": "test"}

@@ -119,7 +119,7 @@ class AttachAnnotations(beam.PTransform):
         self._specs = [(fmt, path, split) for split, path in sources]
         self._lookup = lookup
 
-    def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, refs: beam.PCollection):  # -> DoOutputsTuple (refs, failures): Beam warns on non-PCollection hints
         attach = _AttachFn("annotations", with_annotation, "images_without_annotation", "annotations_without_image")
         return _join_by_stem(refs, "annotations", packed_items, self._specs, attach, self._lookup,
                              "annotations_without_image")
@@ -133,6 +133,6 @@ class AttachMasks(beam.PTransform):
         self._folder = folder
         self._lookup = lookup
 
-    def expand(self, refs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+    def expand(self, refs: beam.PCollection):  # -> DoOutputsTuple (refs, failures): Beam warns on non-PCollection hints
         attach = _AttachFn("masks", with_mask, "images_without_mask")
         return _join_by_stem(refs, "masks", mask_files, [self._folder], attach, self._lookup)

@@ -86,7 +86,7 @@ class WriteWithBeamSink(beam.PTransform):
         self._splits = splits
         self._facts = facts
 
-    def expand(self, refs: beam.PCollection) -> Tuple[beam.PCollection, beam.PCollection]:
+    def expand(self, refs: beam.PCollection):  # -> (results, failures): Beam warns on tuple hints
         s = self._settings
         known = refs | "KnownSplits" >> beam.ParDo(_KnownSplitFn(self._splits)).with_outputs(FAILURES, main="refs")
         converted = (

@@ -163,7 +163,7 @@ class ListImages(beam.PTransform):
         self._rule = rule
         self._labels = labels
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> Listed:
+    def expand(self, pbegin: beam.pvalue.PBegin):  # -> Listed: Beam warns on non-PCollection hints
         plan = self._plan
         if plan.kind == "yolo":
             read = (

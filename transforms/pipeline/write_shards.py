@@ -276,7 +276,7 @@ class WriteShards(beam.PTransform):
         self._settings = settings
         self._facts = facts
 
-    def expand(self, refs: beam.PCollection) -> Tuple[beam.PCollection, beam.PCollection]:
+    def expand(self, refs: beam.PCollection):  # -> (results, failures): Beam warns on tuple hints
         s = self._settings
         facts = beam.pvalue.AsSingleton(self._facts)
         unique = (

@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import quality
 from PIL import Image
@@ -53,6 +53,7 @@ class Measurement:
     runs: int = 1
     out: Optional[Path] = None  # where its records are
     psnr: Optional[float] = None
+    each: Tuple[float, ...] = ()  # every run's seconds, in the order they ran
 
     @property
     def rate(self) -> float:
@@ -265,18 +266,32 @@ def detection_runs(photos: List[Path], work: Path) -> List[Callable[[], Measurem
 
     coco = ["input.annotations.format=coco"]
     return [lambda: run("image2tfrecord", coco + [f"input.annotations.path={boxes}"]),
-            lambda: run("masks (image2tfrecord, boxes + instance masks)", coco + [f"input.annotations.path={masks}"]),
-            lambda: run("plain (image2tfrecord, same images, no annotations)", [])]
+            lambda: run("plain (image2tfrecord, same images, no annotations)", []),
+            lambda: run("masks (image2tfrecord, boxes + instance masks)", coco + [f"input.annotations.path={masks}"])]
 
 
 def rounds(runs: List[Callable[[], Measurement]], repeat: int) -> List[Measurement]:
-    """Run the contenders of one workload in turn, `repeat` times; each one's median run."""
+    """Run the contenders of one workload in turn, `repeat` times, in reverse order every other
+    round (so none always follows the same one); each one's median run, every run's seconds kept.
+    With several rounds, the first contender runs once untimed before them: the first run after
+    the inputs were made ran slowest (detection, 2,400 photos: 0.88 against 0.95-1.03 after it)."""
     seen: List[List[Measurement]] = [[] for _ in runs]
-    for _ in range(repeat):
-        for i, run in enumerate(runs):
-            seen[i].append(run())
+    if repeat > 1:
+        runs[0]()
+    for number in range(repeat):
+        order = list(range(len(runs)))
+        for i in order if number % 2 == 0 else order[::-1]:
+            seen[i].append(runs[i]())
     return [dataclasses.replace(ms[0], seconds=statistics.median(m.seconds for m in ms),
-                                peak_rss_mb=max(m.peak_rss_mb for m in ms), runs=len(ms)) for ms in seen]
+                                peak_rss_mb=max(m.peak_rss_mb for m in ms), runs=len(ms),
+                                each=tuple(m.seconds for m in ms)) for ms in seen]
+
+
+def paired_ratio(ours: Measurement, reference: Measurement) -> str:
+    """Our speed as a ratio to `reference`, round by round (runs of one round are minutes apart,
+    so a drift in the machine's speed cancels out), and the median of those ratios."""
+    each = [theirs / mine for mine, theirs in zip(ours.each, reference.each)]
+    return f"{statistics.median(each):.2f} (rounds: {', '.join(f'{r:.2f}' for r in each)})"
 
 
 def table(results: List[Measurement]) -> str:
@@ -383,12 +398,18 @@ def main() -> None:
             lambda: run_reference("passthrough", "copy", photos, work, procs)], args.repeat)
     if args.detection:
         photos = photo_set(args.photo_count)
-        results += rounds(detection_runs(photos, work), args.repeat)
+        detection = rounds(detection_runs(photos, work), args.repeat)
+        results += detection
+        cost_line = ("\nannotation cost: speed with boxes / speed without, per round: "
+                     + paired_ratio(detection[0], detection[1]) + " (goal >= 0.90); instance masks: "
+                     + paired_ratio(detection[2], detection[1]))
     if args.resume:
         print(resume_line(photo_set(args.photo_count), work))
     print(f"\nmachine: {platform.machine()}, {procs} cores, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(table(results))
+    if args.detection:
+        print(cost_line)
     if args.memory:  # pass-through (no decoding), so the runner's per-file state is what grows
         passthrough = ["image.format=original", "image.resize.mode=none"]
         small = replicate(sources, 4000, work / "photos-4000")

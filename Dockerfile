@@ -2,8 +2,8 @@
 # without installing anything (set dataflow.worker_image to the pushed tag).
 #   docker build -t REGION-docker.pkg.dev/PROJECT/REPO/image2tfrecord:0.1.0 .
 #   docker push REGION-docker.pkg.dev/PROJECT/REPO/image2tfrecord:0.1.0
-# The Beam and Python versions must match the ones that submit the job.
-ARG BEAM_VERSION=2.77.0
+# The Beam and Python versions must match the ones that submit the job (constraints.txt pins Beam).
+ARG BEAM_VERSION=2.78.0
 ARG PYTHON_VERSION=3.11
 FROM apache/beam_python${PYTHON_VERSION}_sdk:${BEAM_VERSION}
 

@@ -11,13 +11,13 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 # The project with TensorFlow, to read the shards back.
-$(VENV)/.installed: setup.py | $(PY)
-	$(PIP) install --quiet -e ".[tf]"
+$(VENV)/.installed: setup.py constraints.txt | $(PY)
+	$(PIP) install --quiet -e ".[tf]" -c constraints.txt
 	touch $@
 
 # The project with everything the tests use (pytest, TensorFlow, the GCS emulator).
-$(VENV)/.installed-test: setup.py | $(PY)
-	$(PIP) install --quiet -e ".[test]"
+$(VENV)/.installed-test: setup.py constraints.txt | $(PY)
+	$(PIP) install --quiet -e ".[test]" -c constraints.txt
 	touch $@
 
 install: $(VENV)/.installed

@@ -396,6 +396,7 @@ def main() -> None:
             lambda: run_project("passthrough", photos[0].parent, work / "out" / "passthrough", len(photos),
                                 ["image.format=original", "image.resize.mode=none"]),
             lambda: run_reference("passthrough", "copy", photos, work, procs)], args.repeat)
+    cost_line = ""  # the annotation cost, printed under the table
     if args.detection:
         photos = photo_set(args.photo_count)
         detection = rounds(detection_runs(photos, work), args.repeat)
@@ -408,7 +409,7 @@ def main() -> None:
     print(f"\nmachine: {platform.machine()}, {procs} cores, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
     print(table(results))
-    if args.detection:
+    if cost_line:
         print(cost_line)
     if args.memory:  # pass-through (no decoding), so the runner's per-file state is what grows
         passthrough = ["image.format=original", "image.resize.mode=none"]

@@ -19,6 +19,7 @@ setup(
         "pyyaml>=6.0",
         "pydantic>=2.5",
         "google-cloud-storage>=2.10",
+        "orjson>=3.9",  # COCO files (apache-beam[gcp] installs it too)
     ],
     extras_require={
         "tf": ["tensorflow-cpu>=2.15"],

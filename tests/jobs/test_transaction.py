@@ -3,11 +3,13 @@ and every delete of a run that replaces a dataset, the folder holds the previous
 the new one, whole, each passing verify's checks; the same command then finishes the job.
 Also: one writer per output, resume after a kill, Ctrl-C and SIGTERM, no orphan process."""
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,10 +37,14 @@ def command(data, out, sets, *flags):
 
 
 def under_strace(args, inject=None, log="/dev/null"):
+    """The command under strace; its temp files (Beam's pipeline folder, which a killed run
+    cannot remove) go to a folder removed afterwards, not the machine's /tmp."""
     trace = ["strace", "-f", "-qq", "-o", str(log), "-e", f"trace={','.join(SYSCALLS)}"]
     if inject:
         trace += ["-e", f"inject={inject}"]
-    return subprocess.run([*trace, *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    with tempfile.TemporaryDirectory() as scratch:
+        return subprocess.run([*trace, *args], capture_output=True, text=True, env={**os.environ, "TMPDIR": scratch},
+                              cwd=Path(__file__).resolve().parents[2])
 
 
 def state(out):

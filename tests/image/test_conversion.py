@@ -388,3 +388,12 @@ def test_what_libtiff_says_goes_into_the_failure_not_the_terminal(capfd):
     assert capfd.readouterr().err == ""
     good = imaging.encode(imaging.photo((64, 48)), "TIFF", compression="tiff_lzw")
     assert convert(good, ImageSpec(format="png")).width == 64 and capfd.readouterr().err == ""
+
+
+def test_png_compression_changes_the_bytes_not_the_pixels():
+    noisy = Image.effect_noise((96, 64), 40).convert("RGB")
+    source = imaging.encode(noisy, "PNG")
+    results = {level: convert(source, ImageSpec(format="png", png_compression=level)) for level in (0, 3, 9)}
+    assert len(results[0].encoded) > len(results[3].encoded) and results[3].encoded != results[9].encoded  # 0: stored
+    pixels = {level: decoded(result).tobytes() for level, result in results.items()}
+    assert pixels[0] == pixels[3] == pixels[9] == noisy.tobytes()

@@ -28,6 +28,8 @@ def test_defaults():
     assert cfg.image.alpha_background == (255, 255, 255) and cfg.runner == "direct"
     assert cfg.image.spec().resize_space == "ycbcr"
     assert load_config(None, BASE + ["image.resize_space=rgb"]).image.spec().resize_space == "rgb"
+    assert cfg.image.spec().png_compression == 3
+    assert load_config(None, BASE + ["image.png_compression=9"]).image.spec().png_compression == 9
 
 
 @pytest.mark.parametrize("override,key", [
@@ -37,6 +39,7 @@ def test_defaults():
     ("image.resize.mode=fit", "image.resize.width:"),
     ("image.resize.mode=shorter_side", "image.resize.size:"),
     ("image.quality=0", "image.quality:"),
+    ("image.png_compression=10", "image.png_compression:"),
     ("image.channels=2", "image.channels:"),
     ("image.channels=4", "image.channels: 4 needs format"),
     ("image.format=gif", "image.format:"),

@@ -215,7 +215,14 @@ class Geometry:
         ox, oy = float(self.plan.offset[0]), float(self.plan.offset[1])
         w, h = self.stored
         orient = _ORIENT[self.orientation if frame == "stored" and self.orientation in _ORIENT else 1]
-        out = []
+        out: List[Box] = []
+        if orient is _ORIENT[1]:  # no transpose (most images): the same arithmetic without the call
+            for x0, y0, x1, y1 in boxes:
+                ax, bx = (x0 - left) * sx + ox, (x1 - left) * sx + ox
+                ay, by = (y0 - top) * sy + oy, (y1 - top) * sy + oy
+                out.append((ax, ay, bx, by) if ax <= bx and ay <= by else
+                           (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+            return out
         for x0, y0, x1, y1 in boxes:
             (ax, ay), (bx, by) = orient(w, h, x0, y0), orient(w, h, x1, y1)
             ax, ay = (ax - left) * sx + ox, (ay - top) * sy + oy

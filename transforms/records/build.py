@@ -80,7 +80,7 @@ def build_example(
     if objects is None:
         return serialize_example(features)
     features.update(objects)
-    return serialize_example(features, OBJECT_FEATURES)
+    return serialize_example(features, OBJECT_FEATURES, OBJECT_FEATURES)  # object_features' lists are typed
 
 
 def object_features(placed: Sequence[Tuple[str, int, Box, float, bool, bool, bool, str]],

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from beam_jobs.errors import ConfigError, Problem
 from transforms.image.geometry import ResizeSpec
-from transforms.image.spec import ImageSpec
+from transforms.image.spec import PNG_COMPRESSION, ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
 from transforms.inputs.paths import is_remote
 
@@ -155,7 +155,7 @@ class ImageConfig(_Section):
     upscale: bool = True
     format: Literal["jpeg", "png", "webp", "raw", "original"] = "jpeg"
     quality: int = Field(default=90, ge=1, le=100)
-    png_compression: int = Field(default=3, ge=0, le=9)  # zlib level: 3 writes photos 2.6x as fast as 6 (Pillow's)
+    png_compression: int = Field(default=PNG_COMPRESSION, ge=0, le=9)
     channels: Literal[1, 3, 4] = 3
     alpha_background: Union[str, Tuple[int, int, int]] = "white"
     max_pixels: int = Field(default=100_000_000, ge=1, le=178_956_970)

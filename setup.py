@@ -13,6 +13,7 @@ setup(
         "apache-beam[gcp]>=2.60,<3",
         "pillow>=10.1",
         "simplejpeg>=1.7",
+        "opencv-python-headless>=4.8",  # bicubic resampling (transforms/image/resample.py)
         "pillow-heif>=0.18",
         "pycocotools>=2.0.7",
         "numpy>=1.24",

@@ -20,7 +20,7 @@ from tests.support import imaging
 
 EXPECTED = Path(__file__).with_name("expected.json")
 # Output bytes depend on the codecs; the hashes hold for these versions only.
-CODEC_PACKAGES = ("pillow", "simplejpeg", "numpy")
+CODEC_PACKAGES = ("pillow", "simplejpeg", "numpy", "opencv-python-headless")
 
 CONFIGS: Dict[str, List[str]] = {
     "jpeg_shorter_side": ["image.resize.mode=shorter_side", "image.resize.size=48",

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import Iterator
+from typing import Callable, Dict, Iterator, Optional
 
+import cv2
+import numpy as np
 from PIL import Image
 
 from transforms.elements import STAGE_DECODE, STAGE_ENCODE, STAGE_TRANSFORM
 from transforms.image import turbo_jpeg, ycbcr
 from transforms.image.colour import MODE_CHANNELS, normalise
-from transforms.image.decode import decode, open_image
-from transforms.image.geometry import Box, Geometry, ResizePlan, plan_resize, upright_size
+from transforms.image.decode import Decoded, decode, open_image
+from transforms.image.geometry import Box, Geometry, ResizePlan, Size, plan_resize, upright_size
+from transforms.image.resample import resize_bicubic
 from transforms.image.spec import EncodedImage, ImageSpec, OutputTooLarge, StageError
 
 RESAMPLE = {
@@ -58,20 +61,22 @@ def convert(data: bytes, spec: ImageSpec, name: str = "") -> EncodedImage:
         if spec.format == "original":
             return _pass_through(data, image)
         decoded = decode(image, data, spec)
-        image, orientation, scale = decoded.image, decoded.orientation, decoded.scale
+        orientation, scale = decoded.orientation, decoded.scale
     with _stage(STAGE_TRANSFORM):
         plan = plan_resize(*upright_size(decoded.stored, orientation), spec.resize)
         check_output_size(plan, spec)
         geometry = Geometry(decoded.stored, orientation, scale, plan)
-        if not decoded.upright:
-            image = orient(image, orientation)
-        image = normalise(image, spec.channels, spec.alpha_background)
-        planes = None
-        if resizes_to_planes(image, plan, spec):
-            planes = ycbcr.resize_to_planes(image, plan.size, decoded_box(image, plan, scale),
-                                            RESAMPLE[spec.resample])
-        else:
-            image = resize(image, plan, RESAMPLE[spec.resample], scale)
+        planes = _planes_from_array(decoded, plan, spec)
+        if planes is None:
+            image = decoded.image
+            if not decoded.upright:
+                image = orient(image, orientation)
+            image = normalise(image, spec.channels, spec.alpha_background)
+            if resizes_to_planes(image, plan, spec):
+                planes = ycbcr.resize_to_planes(image, plan.size, decoded_box(image.size, plan, scale),
+                                                RESAMPLE[spec.resample])
+            else:
+                image = resize(image, plan, RESAMPLE[spec.resample], scale)
     with _stage(STAGE_ENCODE):
         if planes is not None:
             width, height = planes.size
@@ -101,14 +106,52 @@ def check_output_size(plan: ResizePlan, spec: ImageSpec) -> None:
 def resizes_to_planes(image: Image.Image, plan: ResizePlan, spec: ImageSpec) -> bool:
     """Whether the resize goes straight to JPEG's YCbCr 4:2:0 planes (transforms/image/ycbcr):
     RGB to JPEG with `resize_space: ycbcr`, resized and not letterboxed."""
-    return (spec.format == "jpeg" and spec.resize_space == "ycbcr" and image.mode == "RGB"
-            and plan.canvas is None and not (plan.is_identity and image.size == plan.source))
+    return image.mode == "RGB" and _to_planes(plan, spec, image.size)
+
+
+def _to_planes(plan: ResizePlan, spec: ImageSpec, size: Size) -> bool:
+    return (spec.format == "jpeg" and spec.resize_space == "ycbcr" and plan.canvas is None
+            and not (plan.is_identity and size == plan.source))
+
+
+def _planes_from_array(decoded: Decoded, plan: ResizePlan, spec: ImageSpec) -> Optional[ycbcr.Planes]:
+    """The path of most photos: RGB from TurboJPEG to JPEG, resized with bicubic, goes from
+    the decoded array to the planes with no Pillow image made (a copy each way). None where
+    it does not apply; the caller takes the general path."""
+    pixels = decoded.pixels
+    if not (isinstance(pixels, np.ndarray) and pixels.ndim == 3 and spec.channels == 3
+            and spec.resample == "bicubic"):
+        return None
+    if not decoded.upright:
+        pixels = orient_array(pixels, decoded.orientation)
+    size = (pixels.shape[1], pixels.shape[0])
+    if not _to_planes(plan, spec, size):
+        return None
+    return ycbcr.bicubic_planes(pixels, plan.size, decoded_box(size, plan, decoded.scale))
 
 
 def orient(image: Image.Image, orientation: int) -> Image.Image:
     """Apply the EXIF orientation so every reader sees the same upright pixels."""
     fix = ORIENTATION_FIX.get(orientation)
     return image.transpose(fix) if fix is not None else image
+
+
+# EXIF orientation -> `orient` on an array (OpenCV's copies release the GIL).
+_ORIENT_ARRAY: Dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    2: lambda a: cv2.flip(a, 1),
+    3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
+    4: lambda a: cv2.flip(a, 0),
+    5: cv2.transpose,
+    6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
+    7: lambda a: cv2.rotate(cv2.transpose(a), cv2.ROTATE_180),
+    8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
+}
+
+
+def orient_array(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """`orient` for an H x W (x C) array."""
+    fix = _ORIENT_ARRAY.get(orientation)
+    return fix(pixels) if fix is not None else pixels
 
 
 def resize(image: Image.Image, plan: ResizePlan, resample: int, scale: float = 1.0) -> Image.Image:
@@ -119,7 +162,10 @@ def resize(image: Image.Image, plan: ResizePlan, resample: int, scale: float = 1
     """
     if plan.is_identity and image.size == plan.source:
         return image
-    out = image.resize(plan.size, resample, box=decoded_box(image, plan, scale))
+    box = decoded_box(image.size, plan, scale)
+    out = _opencv_bicubic(image, plan.size, box) if resample == Image.Resampling.BICUBIC else None
+    if out is None:
+        out = image.resize(plan.size, resample, box=box)
     if plan.canvas is None:
         return out
     canvas = Image.new(out.mode, plan.canvas)  # letterbox in black (and transparent)
@@ -127,10 +173,19 @@ def resize(image: Image.Image, plan: ResizePlan, resample: int, scale: float = 1
     return canvas
 
 
-def decoded_box(image: Image.Image, plan: ResizePlan, scale: float) -> Box:
-    """`plan.box` on `image`, decoded at `scale` of the source."""
+def _opencv_bicubic(image: Image.Image, size: Size, box: Box) -> Optional[Image.Image]:
+    """Bicubic through OpenCV (transforms/image/resample) for L and RGB; None for other modes
+    (Pillow premultiplies alpha while it resamples RGBA) or where the box does not allow it."""
+    if image.mode not in ("L", "RGB"):
+        return None
+    out = resize_bicubic(np.asarray(image), size, box)
+    return None if out is None else Image.fromarray(out, image.mode)
+
+
+def decoded_box(size: Size, plan: ResizePlan, scale: float) -> Box:
+    """`plan.box` on an image of `size`, decoded at `scale` of the source."""
     left, top, right, bottom = plan.box
-    return (left * scale, top * scale, min(right * scale, image.width), min(bottom * scale, image.height))
+    return (left * scale, top * scale, min(right * scale, size[0]), min(bottom * scale, size[1]))
 
 
 def encode(image: Image.Image, fmt: str, quality: int, png_compression: int) -> bytes:

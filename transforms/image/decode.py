@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import struct
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from transforms.image import libtiff, turbo_jpeg
@@ -107,17 +108,25 @@ def read_orientation(image: Image.Image) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Decoded:
-    """Pixels as decoded: the image, the size and EXIF orientation of the pixels as the file
-    stores them, the scale they were decoded at (1/8, 1/4, 1/2 or 1), whether the decoder
-    already turned them upright (Pillow does for TIFF), and whether the data ran short
-    (kept only with allow_truncated)."""
+    """Pixels as decoded: a Pillow image or, from TurboJPEG, a uint8 array (RGB: H x W x 3,
+    L: H x W; no Pillow image is made unless asked for, a copy each way), the size and EXIF
+    orientation of the pixels as the file stores them, the scale they were decoded at (1/8,
+    1/4, 1/2 or 1), whether the decoder already turned them upright (Pillow does for TIFF),
+    and whether the data ran short (kept only with allow_truncated)."""
 
-    image: Image.Image
+    pixels: Union[Image.Image, np.ndarray]
     stored: Tuple[int, int]
     orientation: int
     scale: float
     upright: bool = False
     truncated: bool = False
+
+    @property
+    def image(self) -> Image.Image:
+        """The pixels as a Pillow image."""
+        if isinstance(self.pixels, Image.Image):
+            return self.pixels
+        return Image.fromarray(self.pixels, "RGB" if self.pixels.ndim == 3 else "L")
 
 
 def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:

@@ -139,11 +139,12 @@ def plan_resize(w: int, h: int, spec: ResizeSpec) -> ResizePlan:
     scaled = scaled_size(w, h, spec)
     if spec.mode == "fill":
         out = (min(spec.box[0], scaled[0]), min(spec.box[1], scaled[1]))
-        # The part of the source that lands in `out`, centred.
-        crop_w = out[0] * w / scaled[0]
-        crop_h = out[1] * h / scaled[1]
-        left, top = (w - crop_w) / 2, (h - crop_h) / 2
-        return ResizePlan(source=(w, h), size=out, box=(left, top, left + crop_w, top + crop_h))
+        # The part of the source that lands in `out`, centred to a whole pixel of the scaled
+        # image (an odd surplus leaves the extra pixel right and below): the crop then starts
+        # on an output pixel, which lets the resize run on the whole image (resample.py).
+        sx, sy = w / scaled[0], h / scaled[1]
+        left, top = (scaled[0] - out[0]) // 2 * sx, (scaled[1] - out[1]) // 2 * sy
+        return ResizePlan(source=(w, h), size=out, box=(left, top, left + out[0] * sx, top + out[1] * sy))
     if spec.mode == "pad":
         canvas = spec.box
         offset = ((canvas[0] - scaled[0]) // 2, (canvas[1] - scaled[1]) // 2)

@@ -36,9 +36,10 @@ class JpegWarning(ValueError):
 
 
 def decode_scaled(data: bytes, mode: str, size: Tuple[int, int], need: Tuple[int, int],
-                  allow_warnings: bool = False) -> Optional[Tuple[Image.Image, float, bool]]:
-    """The pixels decoded at 1/s of `size` but still covering `need`, that scale, and
-    whether libjpeg warned (only with `allow_warnings`: else a warning raises JpegWarning).
+                  allow_warnings: bool = False) -> Optional[Tuple[np.ndarray, float, bool]]:
+    """The pixels decoded at 1/s of `size` but still covering `need` (uint8, H x W x 3 for RGB,
+    H x W for L), that scale, and whether libjpeg warned (only with `allow_warnings`: else a
+    warning raises JpegWarning).
 
     `mode` and `size` are what the header says (Pillow's lazy open). None when this path
     does not apply, or libjpeg cannot decode the data at all (Pillow then names the error).
@@ -53,7 +54,7 @@ def decode_scaled(data: bytes, mode: str, size: Tuple[int, int], need: Tuple[int
         return None
     if colorspace == "GRAY":
         pixels = pixels[:, :, 0]
-    return Image.fromarray(pixels, mode), 1.0 / divisor, warned
+    return pixels, 1.0 / divisor, warned
 
 
 def check_cmyk(data: bytes, size: Tuple[int, int], allow_warnings: bool = False) -> bool:

@@ -11,11 +11,13 @@ reference (figures: docs/decisions.md "Resize in YCbCr 4:2:0").
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Tuple
+from typing import NamedTuple, Optional, Tuple
 
+import cv2
 import numpy as np
 from PIL import Image
 
+from transforms.image import resample
 from transforms.image.geometry import Box, Size
 
 # RGB -> YCbCr as JPEG (JFIF) defines it, an affine matrix Pillow applies rounding to
@@ -58,7 +60,13 @@ def resize_to_planes(image: Image.Image, size: Size, box: Box, resample: int) ->
 
     Chroma starts from the image halved by 2x2 means unless the output enlarges the box,
     whose chroma grid is then finer than the halved image's and comes from the full size.
+    Bicubic goes through OpenCV (transforms/image/resample) when the box allows, other
+    filters through Pillow.
     """
+    if resample == Image.Resampling.BICUBIC:
+        planes = bicubic_planes(np.asarray(image), size, box)
+        if planes is not None:
+            return planes
     y = image.convert("L").resize(size, resample, box=box)
     y = _extend_edges(y, size[0] % 2, size[1] % 2)
     enlarges = box[2] - box[0] < size[0] or box[3] - box[1] < size[1]
@@ -69,6 +77,25 @@ def resize_to_planes(image: Image.Image, size: Size, box: Box, resample: int) ->
     chroma = source.resize(chroma_size(size), resample, box=source_box)
     _, cb, cr = chroma.convert("RGB", JFIF_YCBCR).split()  # bands Y, Cb, Cr in an RGB-mode image
     return Planes(np.asarray(y), np.asarray(cb), np.asarray(cr), size)
+
+
+def bicubic_planes(rgb: np.ndarray, size: Size, box: Box) -> Optional[Planes]:
+    """`resize_to_planes` with bicubic through OpenCV (resample.resize_bicubic) from an RGB
+    array, or None where that does not apply."""
+    luma = resample.resize_bicubic(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size, box)
+    if luma is None:
+        return None
+    enlarges = box[2] - box[0] < size[0] or box[3] - box[1] < size[1]
+    factor = 1 if enlarges else 2
+    chroma = resample.resize_bicubic(rgb if enlarges else resample.halve(rgb), chroma_size(size),
+                                     chroma_box(box, size, factor))
+    if chroma is None:  # not reached: the chroma box starts where the luma box does, at half the scale
+        return None
+    ycrcb = cv2.cvtColor(chroma, cv2.COLOR_RGB2YCrCb)  # JFIF's matrix, rounded
+    odd_w, odd_h = size[0] % 2, size[1] % 2
+    if odd_w or odd_h:
+        luma = cv2.copyMakeBorder(luma, 0, odd_h, 0, odd_w, cv2.BORDER_REPLICATE)
+    return Planes(luma, np.ascontiguousarray(ycrcb[:, :, 2]), np.ascontiguousarray(ycrcb[:, :, 1]), size)
 
 
 def _extend_edges(image: Image.Image, right: int, bottom: int) -> Image.Image:

@@ -8,6 +8,7 @@ pillow:  a hand-tuned Pillow multiprocessing loop: draft mode, exif_transpose, R
          side to SIZE (bicubic, as the project's default), JPEG q90, one TFRecordWriter per process.
 pillow-bilinear: the same loop with bilinear (the loop issue 16 measures against).
 pillow-png: the same loop writing PNG.
+pillow-webp: the same loop writing WebP (quality 90, Pillow's default method).
 tfimage: the tf.io / tf.image eager script tutorials teach (decode_jpeg, resize (bilinear, its
          default), encode_jpeg, one TFRecordWriter).
 copy:    the plain read-and-write loop for pass-through: each file's bytes as image/encoded
@@ -61,7 +62,7 @@ def _pillow_worker(job: Tuple[List[str], str, int, int, str, str]) -> int:
             target = _shorter_side(*image.size, size)
             image = image.resize(target, Image.Resampling[resample.upper()])
             buffer = io.BytesIO()
-            image.save(buffer, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+            image.save(buffer, fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
             writer.write(_example(tf, buffer.getvalue(), image.height, image.width, path))
     return len(files)
 
@@ -102,7 +103,7 @@ def copy(files: List[str], out: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=("pillow", "pillow-bilinear", "pillow-png", "tfimage", "copy"))
+    parser.add_argument("kind", choices=("pillow", "pillow-bilinear", "pillow-png", "pillow-webp", "tfimage", "copy"))
     parser.add_argument("listing")
     parser.add_argument("out")
     parser.add_argument("--size", type=int, default=256)
@@ -117,6 +118,8 @@ def main() -> None:
         count = pillow(files, args.out, args.size, args.quality, args.procs, "bilinear")
     elif args.kind == "pillow-png":  # the same loop writing PNG (Pillow's default compression)
         count = pillow(files, args.out, args.size, args.quality, args.procs, "bicubic", "PNG")
+    elif args.kind == "pillow-webp":  # the same loop writing WebP
+        count = pillow(files, args.out, args.size, args.quality, args.procs, "bicubic", "WEBP")
     elif args.kind == "tfimage":
         count = tfimage(files, args.out, args.size, args.quality)
     else:

@@ -6,8 +6,9 @@
 
 Workloads: photo-sized JPEGs (--photo-count distinct variants of the sources: random crops,
 320-1024 px, JPEG quality 60-97; --replicate for symlinked copies), camera-sized 12 MP JPEGs
-(re-encoded from the sources), `format: original` pass-through, PNG output, and a one-image
-conversion (the fixed cost).
+(re-encoded from the sources), `format: original` pass-through, PNG and WebP output, PNG and
+TIFF inputs (--input-count of the photos stored losslessly), and a one-image conversion (the
+fixed cost).
 Every contender runs as its own command; the table gives its wall time, images/s, the
 project's speed as a ratio to it, the peak RSS of its whole process tree and, for the
 converting workloads, the mean PSNR of its output on a sample against a floating-point
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -183,6 +185,19 @@ def camera_sized(sources: List[Path], count: int, folder: Path) -> List[Path]:
     return files
 
 
+def re_encoded(photos: List[Path], fmt: str, folder: Path) -> List[Path]:
+    """The photos stored losslessly as `fmt` (PNG at zlib level 1, TIFF uncompressed), made once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for photo in photos:
+        target = folder / f"{photo.stem}.{fmt}"
+        if not target.exists():
+            with Image.open(photo) as image:
+                image.convert("RGB").save(target, fmt.upper(), **({"compress_level": 1} if fmt == "png" else {}))
+        out.append(target)
+    return out
+
+
 def write_listing(files: List[Path], path: Path) -> Path:
     path.write_text("".join(f"{f}\n" for f in files))
     return path
@@ -315,9 +330,13 @@ def main() -> None:
     parser.add_argument("--work", default=str(HERE / "results"), help="scratch folder")
     parser.add_argument("--photo-count", type=int, default=4000)
     parser.add_argument("--camera-count", type=int, default=200)
-    parser.add_argument("--workloads", default="photo,camera,passthrough,png,one",
+    parser.add_argument("--input-count", type=int, default=1000,
+                        help="photos re-encoded as PNG and TIFF for the png-input and tiff-input workloads")
+    parser.add_argument("--workloads", default="photo,camera,passthrough,png,webp,png-input,tiff-input,one",
                         help="photo: photo-sized JPEG -> JPEG; camera: 12 MP JPEGs; passthrough: format original; "
-                             "png: PNG output; one: a one-image conversion (the fixed cost); or none")
+                             "png: PNG output; webp: WebP output; png-input, tiff-input: the photos stored as "
+                             "PNG or TIFF (--input-count), to JPEG; one: a one-image conversion (the fixed cost); "
+                             "or none")
     parser.add_argument("--replicate", action="store_true",
                         help="photo workloads replicate the sources (symlinks) instead of making distinct variants")
     parser.add_argument("--memory-files", type=int, default=20000,
@@ -352,7 +371,7 @@ def main() -> None:
             return replicate(sources, count, work / f"photos-{count}")
         return distinct(sources, count, work / f"distinct-{count}")
 
-    if "photo" in wanted or "passthrough" in wanted or "png" in wanted:
+    if set(wanted) & {"photo", "passthrough", "png", "webp", "png-input", "tiff-input"}:
         photos = photo_set(args.photo_count)
     if "photo" in wanted:
         folder = photos[0].parent
@@ -377,6 +396,19 @@ def main() -> None:
         results += rounds([
             lambda: run_project("png", folder, work / "out" / "png", len(photos), ["image.format=png"]),
             lambda: run_reference("png", "pillow-png", photos, work, procs)], args.repeat)
+    if "webp" in wanted:  # WebP output, against the Pillow loop writing WebP
+        folder = photos[0].parent
+        results += rounds([
+            lambda: run_project("webp", folder, work / "out" / "webp", len(photos), ["image.format=webp"]),
+            lambda: run_reference("webp", "pillow-webp", photos, work, procs)], args.repeat)
+    for fmt in ("png", "tiff"):  # lossless inputs: Pillow decodes them, at full size (no DCT scaling)
+        if f"{fmt}-input" in wanted:
+            inputs = re_encoded(photos[:args.input_count], fmt, work / f"{fmt}-{args.input_count}")
+            name = f"{fmt} input"
+            results += scored(rounds([
+                functools.partial(run_project, name, inputs[0].parent, work / "out" / f"{fmt}-input", len(inputs), []),
+                functools.partial(run_reference, name, "pillow", inputs, work, procs)], args.repeat),
+                inputs[:args.quality_sample])
     if "one" in wanted:  # the fixed cost: a conversion of one image, everything but per-image work
         one = work / "one-image"
         if not one.exists():

@@ -124,3 +124,20 @@ def test_mpo_gives_its_first_picture():
     frames.seek(1)
     assert np.abs(ours - first_decoded).max() <= 1
     assert np.abs(ours - pixels(frames.convert("RGB"))).mean() > 10
+
+
+def test_replicated_chroma_keeps_the_stored_samples():
+    """With replicate_chroma, each 2x2 block of a 4:2:0 JPEG shares its stored chroma (up to
+    RGB's rounding, where no channel clips), which 2x2 means give back; interpolated chroma
+    varies inside blocks."""
+    import cv2
+
+    unclipped = np.asarray(imaging.photo((64, 48), 1)) // 2 + 64  # no channel near 0 or 255 to clip
+    data = imaging.encode(Image.fromarray(unclipped.astype(np.uint8)), "JPEG", quality=90)
+    spread = {}
+    for replicate in (False, True):
+        rgb, _, _ = turbo_jpeg.decode_scaled(data, "RGB", (64, 48), (64, 48), replicate_chroma=replicate)
+        chroma = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)[:, :, 1:].astype(np.int16)
+        blocks = chroma.reshape(24, 2, 32, 2, 2)
+        spread[replicate] = (blocks.max(axis=(1, 3)) - blocks.min(axis=(1, 3))).max()
+    assert spread[True] <= 1 and spread[False] > 10

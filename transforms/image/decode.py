@@ -148,7 +148,8 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
         return Decoded(image, image.size, read_orientation(image), 1.0, truncated=truncated)
     orientation = read_orientation(image)  # a JPEG's EXIF sits before its pixels
     need = decoded_size(image, spec, orientation)
-    fast = turbo_jpeg.decode_scaled(data, image.mode, image.size, need, spec.allow_truncated)
+    fast = turbo_jpeg.decode_scaled(data, image.mode, image.size, need, spec.allow_truncated,
+                                    replicate_chroma=halves_chroma(spec))
     if fast is not None:
         return Decoded(fast[0], image.size, orientation, fast[1], truncated=fast[2])
     warned = image.mode == "CMYK" and turbo_jpeg.check_cmyk(data, image.size, spec.allow_truncated)
@@ -157,6 +158,14 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
     truncated = load(image, spec)
     return Decoded(image, stored, orientation, drafted[1][2] / stored[0] if drafted else 1.0,
                    truncated=truncated or warned)
+
+
+def halves_chroma(spec: ImageSpec) -> bool:
+    """Whether the output halves the chroma by 2x2 means whatever it does in between: RGB
+    JPEG output in YCbCr 4:2:0, not letterboxed (then chroma upsampled by repetition decodes
+    back to the samples the source stored)."""
+    return (spec.format == "jpeg" and spec.resize_space == "ycbcr" and spec.channels == 3
+            and spec.resize.mode != "pad")
 
 
 # libtiff messages about tags it does not know or must repair: the pixels are not at stake.

@@ -55,7 +55,7 @@ def prefilter_kernel(ratio: float) -> Optional[np.ndarray]:
     if ratio <= 1.0 + 1e-9:
         return None
     width = 1.0 + PREFILTER_SHARE * (ratio - 1.0)
-    reach = math.ceil(2.0 * width)
+    reach = math.ceil(2.0 * width) - 1  # the kernel is 0 from 2 widths out
     taps = keys_cubic(np.arange(-reach, reach + 1, dtype=np.float64) / width)
     return (taps / taps.sum()).astype(np.float32)
 

@@ -133,3 +133,18 @@ def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job
     for path in ("train-00000-of-00001.tfrecord", "failures.jsonl"):
         local, portable = (tmp_path / "local" / path).read_bytes(), (tmp_path / "portable" / path).read_bytes()
         assert local == portable or sorted(local.splitlines()) == sorted(portable.splitlines())
+
+
+def test_the_local_runner_samples_state_often_enough_to_end_bundles_promptly():
+    """Beam joins its state-sampler thread at every bundle's end; at its default 200 ms
+    period a long bundle ended up to 200 ms late. The local runner shortens it, which
+    the bundle processors' samplers must pick up (a Beam upgrade could move the knob)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.runners.worker import statesampler
+    from apache_beam.utils.counters import CounterFactory
+
+    from beam_jobs.runners.local import LOCAL_DEFAULTS, STATE_SAMPLING_MS, local_runner
+
+    local_runner(PipelineOptions.from_dictionary(dict(LOCAL_DEFAULTS)))
+    sampler = statesampler.StateSampler("step", CounterFactory())
+    assert sampler.sampling_period_ms == STATE_SAMPLING_MS < statesampler.DEFAULT_SAMPLING_PERIOD_MS

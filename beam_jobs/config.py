@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from beam_jobs.errors import ConfigError, Problem
 from transforms.image.geometry import ResizeSpec
-from transforms.image.spec import PNG_COMPRESSION, ImageSpec
+from transforms.image.spec import PNG_COMPRESSION, WEBP_METHOD, ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
 from transforms.inputs.paths import is_remote
 
@@ -156,6 +156,7 @@ class ImageConfig(_Section):
     format: Literal["jpeg", "png", "webp", "raw", "original"] = "jpeg"
     quality: int = Field(default=90, ge=1, le=100)
     png_compression: int = Field(default=PNG_COMPRESSION, ge=0, le=9)
+    webp_method: int = Field(default=WEBP_METHOD, ge=0, le=6)
     channels: Literal[1, 3, 4] = 3
     alpha_background: Union[str, Tuple[int, int, int]] = "white"
     max_pixels: int = Field(default=100_000_000, ge=1, le=178_956_970)
@@ -192,7 +193,8 @@ class ImageConfig(_Section):
         r = self.resize
         return ImageSpec(
             resize=ResizeSpec(r.mode, r.width, r.height, r.size, self.upscale),
-            format=self.format, quality=self.quality, png_compression=self.png_compression, channels=self.channels,
+            format=self.format, quality=self.quality, png_compression=self.png_compression,
+            webp_method=self.webp_method, channels=self.channels,
             alpha_background=self.alpha_background, max_pixels=self.max_pixels,
             allow_truncated=self.allow_truncated, resample=self.resample,
             resize_space=self.resize_space,

@@ -390,6 +390,16 @@ def test_what_libtiff_says_goes_into_the_failure_not_the_terminal(capfd):
     assert convert(good, ImageSpec(format="png")).width == 64 and capfd.readouterr().err == ""
 
 
+def test_webp_method_trades_effort_for_bytes_at_the_same_quality():
+    photo = imaging.encode(imaging.photo((160, 120), 3), "PNG")
+    results = {method: convert(photo, ImageSpec(format="webp", webp_method=method)) for method in (1, 4)}
+    assert results[1].encoded != results[4].encoded
+    reference = np.asarray(imaging.photo((160, 120), 3), np.float64)
+    for result in results.values():
+        assert result.format == "webp" and (result.width, result.height) == (160, 120)
+        assert np.abs(np.asarray(decoded(result).convert("RGB"), np.float64) - reference).mean() < 3
+
+
 def test_png_compression_changes_the_bytes_not_the_pixels():
     noisy = Image.effect_noise((96, 64), 40).convert("RGB")
     source = imaging.encode(noisy, "PNG")

@@ -30,6 +30,8 @@ def test_defaults():
     assert load_config(None, BASE + ["image.resize_space=rgb"]).image.spec().resize_space == "rgb"
     assert cfg.image.spec().png_compression == 3
     assert load_config(None, BASE + ["image.png_compression=9"]).image.spec().png_compression == 9
+    assert cfg.image.spec().webp_method == 1
+    assert load_config(None, BASE + ["image.webp_method=6"]).image.spec().webp_method == 6
 
 
 @pytest.mark.parametrize("override,key", [
@@ -40,6 +42,7 @@ def test_defaults():
     ("image.resize.mode=shorter_side", "image.resize.size:"),
     ("image.quality=0", "image.quality:"),
     ("image.png_compression=10", "image.png_compression:"),
+    ("image.webp_method=7", "image.webp_method:"),
     ("image.channels=2", "image.channels:"),
     ("image.channels=4", "image.channels: 4 needs format"),
     ("image.format=gif", "image.format:"),

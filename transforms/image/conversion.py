@@ -82,7 +82,7 @@ def convert(data: bytes, spec: ImageSpec, name: str = "") -> EncodedImage:
             width, height = planes.size
             encoded = turbo_jpeg.encode_planes(planes, spec.quality)
             return EncodedImage(encoded, spec.format, height, width, 3, geometry, decoded.truncated)
-        encoded = encode(image, spec.format, spec.quality, spec.png_compression)
+        encoded = encode(image, spec)
     return EncodedImage(encoded, spec.format, image.height, image.width, MODE_CHANNELS[image.mode], geometry,
                         decoded.truncated)
 
@@ -188,9 +188,11 @@ def decoded_box(size: Size, plan: ResizePlan, scale: float) -> Box:
     return (left * scale, top * scale, min(right * scale, size[0]), min(bottom * scale, size[1]))
 
 
-def encode(image: Image.Image, fmt: str, quality: int, png_compression: int) -> bytes:
-    """Encode to `fmt` (PNG at zlib level `png_compression`); the output carries no EXIF, so no
-    orientation tag survives."""
+def encode(image: Image.Image, spec: ImageSpec) -> bytes:
+    """Encode to `spec.format` (JPEG and WebP at `quality`, PNG at zlib level `png_compression`,
+    WebP with libwebp's effort `webp_method`); the output carries no EXIF, so no orientation
+    tag survives."""
+    fmt, quality = spec.format, spec.quality
     if fmt == "raw":
         return image.tobytes()
     buffer = io.BytesIO()
@@ -200,9 +202,9 @@ def encode(image: Image.Image, fmt: str, quality: int, png_compression: int) -> 
             return fast
         image.save(buffer, "JPEG", quality=quality)
     elif fmt == "png":
-        image.save(buffer, "PNG", compress_level=png_compression)
+        image.save(buffer, "PNG", compress_level=spec.png_compression)
     elif fmt == "webp":
-        image.save(buffer, "WEBP", quality=quality)
+        image.save(buffer, "WEBP", quality=quality, method=spec.webp_method)
     else:
         raise ValueError(f"cannot encode to {fmt!r}")
     return buffer.getvalue()

@@ -142,9 +142,9 @@ def plan_resize(w: int, h: int, spec: ResizeSpec) -> ResizePlan:
         # The part of the source that lands in `out`, centred to a whole pixel of the scaled
         # image (an odd surplus leaves the extra pixel right and below): the crop then starts
         # on an output pixel, which lets the resize run on the whole image (resample.py).
-        sx, sy = w / scaled[0], h / scaled[1]
-        left, top = (scaled[0] - out[0]) // 2 * sx, (scaled[1] - out[1]) // 2 * sy
-        return ResizePlan(source=(w, h), size=out, box=(left, top, left + out[0] * sx, top + out[1] * sy))
+        left, top = (scaled[0] - out[0]) // 2 * w / scaled[0], (scaled[1] - out[1]) // 2 * h / scaled[1]
+        crop_w, crop_h = out[0] * w / scaled[0], out[1] * h / scaled[1]
+        return ResizePlan(source=(w, h), size=out, box=(left, top, left + crop_w, top + crop_h))
     if spec.mode == "pad":
         canvas = spec.box
         offset = ((canvas[0] - scaled[0]) // 2, (canvas[1] - scaled[1]) // 2)

@@ -393,14 +393,16 @@ def main() -> None:
         results += scored(rounds(runs, args.repeat), photos[:args.quality_sample])
     if "png" in wanted:  # PNG output: a codec that may hold the GIL, against a Pillow loop writing PNG
         folder = photos[0].parent
-        results += rounds([
+        results += scored(rounds([
             lambda: run_project("png", folder, work / "out" / "png", len(photos), ["image.format=png"]),
-            lambda: run_reference("png", "pillow-png", photos, work, procs)], args.repeat)
+            lambda: run_reference("png", "pillow-png", photos, work, procs)], args.repeat),
+            photos[:args.quality_sample])
     if "webp" in wanted:  # WebP output, against the Pillow loop writing WebP
         folder = photos[0].parent
-        results += rounds([
+        results += scored(rounds([
             lambda: run_project("webp", folder, work / "out" / "webp", len(photos), ["image.format=webp"]),
-            lambda: run_reference("webp", "pillow-webp", photos, work, procs)], args.repeat)
+            lambda: run_reference("webp", "pillow-webp", photos, work, procs)], args.repeat),
+            photos[:args.quality_sample])
     for fmt in ("png", "tiff"):  # lossless inputs: Pillow decodes them, at full size (no DCT scaling)
         if f"{fmt}-input" in wanted:
             inputs = re_encoded(photos[:args.input_count], fmt, work / f"{fmt}-{args.input_count}")

@@ -75,6 +75,11 @@ def test_declines_boxes_it_cannot_place_exactly_and_large_reductions():
     assert resize_bicubic(pixels, (256, 256), (62.5, 0.0, 437.5, 375.0)) is None  # starts at 42.67 output pixels
     assert resize_bicubic(pixels, (100, 75), (0.0, 0.0, 500.0, 375.0)) is None  # 5x: Pillow is as fast there
     assert resize_bicubic(pixels, (int(500 / MAX_RATIO) + 1, 125), (0.0, 0.0, 500.0, 375.0)) is not None
+    strip = np.zeros((20000, 1), np.uint8)  # fill to 256 x 256 crops the middle pixel of a 1 x 20000 strip
+    plan = plan_resize(1, 20000, ResizeSpec("fill", 256, 256))
+    assert resize_bicubic(strip, plan.size, plan.box) is None  # Pillow resizes only the crop
+    filled = convert(imaging.encode(Image.fromarray(strip), "PNG"), ImageSpec(resize=ResizeSpec("fill", 256, 256)))
+    assert (filled.width, filled.height) == (256, 256)
 
 
 def test_prefilter_only_when_reducing_and_keeps_the_level():

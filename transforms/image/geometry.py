@@ -139,10 +139,11 @@ def plan_resize(w: int, h: int, spec: ResizeSpec) -> ResizePlan:
     scaled = scaled_size(w, h, spec)
     if spec.mode == "fill":
         out = (min(spec.box[0], scaled[0]), min(spec.box[1], scaled[1]))
-        # The part of the source that lands in `out`, centred to a whole pixel of the scaled
-        # image (an odd surplus leaves the extra pixel right and below): the crop then starts
-        # on an output pixel, which lets the resize run on the whole image (resample.py).
-        left, top = (scaled[0] - out[0]) // 2 * w / scaled[0], (scaled[1] - out[1]) // 2 * h / scaled[1]
+        # The part of the source that lands in `out`, centred to within a pixel: it starts an
+        # even number of pixels into the scaled image, so on a whole output pixel and a whole
+        # 4:2:0 chroma sample, which lets the resize run on the whole image (resample.py).
+        skip_x, skip_y = (scaled[0] - out[0] + 2) // 4 * 2, (scaled[1] - out[1] + 2) // 4 * 2  # the even nearest half
+        left, top = skip_x * w / scaled[0], skip_y * h / scaled[1]
         crop_w, crop_h = out[0] * w / scaled[0], out[1] * h / scaled[1]
         return ResizePlan(source=(w, h), size=out, box=(left, top, left + crop_w, top + crop_h))
     if spec.mode == "pad":

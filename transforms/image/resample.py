@@ -37,6 +37,9 @@ PREFILTER_SHARE = 0.9
 # Beyond this reduction Pillow is as fast: it filters only where output pixels fall, the
 # low-pass here filters every input pixel (JPEGs, decoded at 1/2, 1/4 or 1/8, stay under 2).
 MAX_RATIO = 3.0
+# The most output a box starting away from the origin may be cut from, in multiples of its size:
+# fill's crop of a 1 x 20000 strip to 256 x 256 would otherwise resize 2.5 M rows to keep 256.
+MAX_CUT = 4
 _ORIGIN_TOLERANCE = 1e-6  # output pixels
 
 
@@ -67,8 +70,8 @@ def _ratio_key(ratio: float) -> float:
 def resize_bicubic(pixels: np.ndarray, size: Size, box: Box) -> Optional[np.ndarray]:
     """`box` (pixel coordinates of `pixels`, H x W or H x W x C uint8) resampled to `size`
     (width, height) with antialiased bicubic, or None when the box's start does not fall on a
-    whole output pixel or the reduction is over MAX_RATIO. A box reaching past the pixels'
-    edge sees the edge repeated."""
+    whole output pixel, the reduction is over MAX_RATIO, or the output to cut from would be
+    over MAX_CUT times the box's. A box reaching past the pixels' edge sees the edge repeated."""
     left, top, right, bottom = box
     scale_x, scale_y = size[0] / (right - left), size[1] / (bottom - top)
     start_x, start_y = left * scale_x, top * scale_y
@@ -76,6 +79,8 @@ def resize_bicubic(pixels: np.ndarray, size: Size, box: Box) -> Optional[np.ndar
     if abs(start_x - out_x) > _ORIGIN_TOLERANCE or abs(start_y - out_y) > _ORIGIN_TOLERANCE:
         return None
     if scale_x * MAX_RATIO < 1.0 or scale_y * MAX_RATIO < 1.0:
+        return None
+    if (out_x + size[0]) * (out_y + size[1]) > MAX_CUT * size[0] * size[1]:
         return None
     kernel_x = prefilter_kernel(_ratio_key(1.0 / scale_x))
     kernel_y = prefilter_kernel(_ratio_key(1.0 / scale_y))

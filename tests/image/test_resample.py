@@ -135,3 +135,16 @@ def test_the_array_path_writes_the_bytes_the_image_path_does(orientation, resize
                                     Image.Resampling.BICUBIC)
     assert result.encoded == turbo_jpeg.encode_planes(planes, spec.quality)
     assert Image.open(io.BytesIO(result.encoded)).size == plan.output_size
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_letterboxed_png_output_is_the_opencv_resize_pasted_on_black(mode):
+    """The general path (no planes): RGB and grey go through OpenCV too, then the letterbox."""
+    source = imaging.photo((180, 120), 5).convert(mode)
+    spec = ImageSpec(resize=ResizeSpec("pad", 96, 96), format="png", channels=3 if mode == "RGB" else 1)
+    result = convert(imaging.encode(source, "PNG"), spec)
+    plan = plan_resize(180, 120, spec.resize)  # 96 x 64 at (0, 16) on 96 x 96
+    inner = resize_bicubic(np.asarray(source), plan.size, plan.box)
+    expected = np.zeros((96, 96) + inner.shape[2:], np.uint8)
+    expected[plan.offset[1]:plan.offset[1] + plan.size[1], plan.offset[0]:plan.offset[0] + plan.size[0]] = inner
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(result.encoded))), expected)

@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from transforms.image import resample
 from transforms.image.geometry import Box, Size
+from transforms.image.resample import halve, resize_bicubic
 
 # RGB -> YCbCr as JPEG (JFIF) defines it, an affine matrix Pillow applies rounding to
 # nearest. (Pillow's convert("YCbCr") truncates: measured, chroma 0.46 levels low on average.)
@@ -80,16 +80,15 @@ def resize_to_planes(image: Image.Image, size: Size, box: Box, resample: int) ->
 
 
 def bicubic_planes(rgb: np.ndarray, size: Size, box: Box) -> Optional[Planes]:
-    """`resize_to_planes` with bicubic through OpenCV (resample.resize_bicubic) from an RGB
-    array, or None where that does not apply."""
-    luma = resample.resize_bicubic(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size, box)
+    """`resize_to_planes` with bicubic through OpenCV (transforms/image/resample) from an
+    RGB array, or None where that does not apply."""
+    luma = resize_bicubic(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size, box)
     if luma is None:
         return None
     enlarges = box[2] - box[0] < size[0] or box[3] - box[1] < size[1]
     factor = 1 if enlarges else 2
-    chroma = resample.resize_bicubic(rgb if enlarges else resample.halve(rgb), chroma_size(size),
-                                     chroma_box(box, size, factor))
-    if chroma is None:  # not reached: the chroma box starts where the luma box does, at half the scale
+    chroma = resize_bicubic(rgb if enlarges else halve(rgb), chroma_size(size), chroma_box(box, size, factor))
+    if chroma is None:  # the chroma box starts on a whole sample as luma's does; only MAX_CUT's rounding can differ
         return None
     # JFIF's matrix, rounded. (Resizing the two chroma planes alone is slower: OpenCV has no
     # SIMD path for two channels.)

@@ -122,11 +122,12 @@ def _planes_from_array(decoded: Decoded, plan: ResizePlan, spec: ImageSpec) -> O
     if not (isinstance(pixels, np.ndarray) and pixels.ndim == 3 and spec.channels == 3
             and spec.resample == "bicubic"):
         return None
+    stored = (pixels.shape[1], pixels.shape[0])
+    size = stored if decoded.upright else upright_size(stored, decoded.orientation)
+    if not _to_planes(plan, spec, size):  # decided before turning the pixels upright
+        return None
     if not decoded.upright:
         pixels = orient_array(pixels, decoded.orientation)
-    size = (pixels.shape[1], pixels.shape[0])
-    if not _to_planes(plan, spec, size):
-        return None
     return ycbcr.bicubic_planes(pixels, plan.size, decoded_box(size, plan, decoded.scale))
 
 

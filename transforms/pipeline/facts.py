@@ -3,18 +3,24 @@
 Label ids, the kinds of the listing's extra fields, how many inputs were listed and a
 fixed sample of refs (to size `output.shards: auto`) all come from one CombineGlobally:
 each worker pre-combines its own refs and only these small accumulators travel.
+
+The refs are combined alone, and the listing's failures only counted: flattened together
+first, the refs could not be pre-combined where they were listed (the two come from different
+steps), so every ref was written out once more and read back by a step of its own. On the
+local runner that was a second copy of every ref in memory (200,000 refs: 414 -> 3xx MB peak)
+and a pass over them (docs/performance.md, "Facts where the refs are listed").
 """
 from __future__ import annotations
 
 import dataclasses
 import heapq
-from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 import apache_beam as beam
 
 from transforms.dataset.labels import LabelRule
 from transforms.dataset.sharding import ref_order
-from transforms.elements import Failure, ImageRef
+from transforms.elements import ImageRef
 from transforms.records.features import extra_kinds, merge_kinds
 
 SAMPLE_SIZE = 64  # refs converted up front to size `output.shards: auto`
@@ -42,7 +48,7 @@ class _Accumulator:
 
 
 class _FactsFn(beam.CombineFn):
-    """ImageRefs and listing Failures -> DatasetFacts."""
+    """ImageRefs -> DatasetFacts (num_listed: the refs; GatherFacts adds the listing's failures)."""
 
     def __init__(self, sample_size: int, labels: LabelRule = LabelRule()) -> None:
         self._sample_size = sample_size
@@ -51,10 +57,8 @@ class _FactsFn(beam.CombineFn):
     def create_accumulator(self) -> _Accumulator:
         return _Accumulator()
 
-    def add_input(self, acc: _Accumulator, element: Union[ImageRef, Failure]) -> _Accumulator:
+    def add_input(self, acc: _Accumulator, element: ImageRef) -> _Accumulator:
         acc.num_listed += 1
-        if isinstance(element, Failure):
-            return acc
         if element.annotation is not None:  # detection: the classes are the objects'
             for obj in element.annotation.unpack().objects:
                 acc.labels.add(obj.label)
@@ -103,8 +107,12 @@ class GatherFacts(beam.PTransform):
         self._labels = labels
 
     def expand(self, pcolls) -> beam.PCollection:
-        return (
-            pcolls
-            | "Together" >> beam.Flatten()
-            | "Combine" >> beam.CombineGlobally(_FactsFn(self._sample_size, self._labels))
-        )
+        refs, failures = pcolls
+        facts = refs | "Combine" >> beam.CombineGlobally(_FactsFn(self._sample_size, self._labels))
+        failed = failures | "CountFailures" >> beam.combiners.Count.Globally()
+        return facts | "AddFailures" >> beam.Map(_with_failures, beam.pvalue.AsSingleton(failed))
+
+
+def _with_failures(facts: DatasetFacts, failed: int) -> DatasetFacts:
+    """The facts of the refs, with the inputs that failed to list counted as listed."""
+    return dataclasses.replace(facts, num_listed=facts.num_listed + failed) if failed else facts

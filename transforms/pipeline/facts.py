@@ -7,8 +7,8 @@ each worker pre-combines its own refs and only these small accumulators travel.
 The refs are combined alone, and the listing's failures only counted: flattened together
 first, the refs could not be pre-combined where they were listed (the two come from different
 steps), so every ref was written out once more and read back by a step of its own. On the
-local runner that was a second copy of every ref in memory (200,000 refs: 414 -> 3xx MB peak)
-and a pass over them (docs/performance.md, "Facts where the refs are listed").
+local runner that was a second copy of every ref in memory and a pass over them (200,000
+refs: peak 448 -> 383 MB; docs/performance.md, "Facts where the refs are listed").
 """
 from __future__ import annotations
 

@@ -200,6 +200,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         raise ConfigError("output.path", f"cannot write to {out}: {exc.strerror or exc}") from None
     try:
         transaction.roll_forward(out)  # a commit an earlier run began and did not finish
+        transaction.discard_unwritten_journals(out)  # one killed before its journal was in place
         area = TEMP_PREFIX + fingerprint(cfg)
         check_output(out, overwrite, area)
         temp_dir = f"{out}/{area}"

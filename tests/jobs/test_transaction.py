@@ -104,6 +104,8 @@ def test_a_kill_at_every_step_leaves_the_old_or_the_new_dataset(datasets, tmp_pa
         rerun = subprocess.run(command(data, out, NEW, "--overwrite"), capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
         assert state(out) == new_state, f"the rerun after {syscall} #{n} did not finish the new dataset"
+        left = [p.name for p in out.iterdir() if p.name.endswith(".partial")]
+        assert not left, f"the rerun after {syscall} #{n} left {left}"
     assert seen == {"old", "new"} or syscall != "rename"  # renames span the commit point
 
 

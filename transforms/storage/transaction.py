@@ -108,6 +108,17 @@ def roll_forward(root: str) -> None:
         _sync_folder(root)
 
 
+def discard_unwritten_journals(root: str) -> None:
+    """Delete journal temp files a writer killed before its rename left at `root` (the journal
+    never took effect: the dataset there is the old one). Only a run holding the output's lock
+    may call this: a commit in progress writes its journal through such a temp file."""
+    if is_remote(root):  # an object write is atomic: no temp file
+        return
+    prefix = f"{JOURNAL}."
+    _delete_if_there([f"{root}/{name}" for name in files.list_top(root)
+                      if name.startswith(prefix) and name.endswith(".partial")])
+
+
 def _move_all(moves: Sequence[Sequence[str]]) -> None:
     todo = [(source, target) for source, target in moves if files.exists(source)]
     if todo:
@@ -120,4 +131,5 @@ def _delete_if_there(paths: List[str]) -> None:
         files.delete(there)
 
 
-__all__ = ["Journal", "MANIFEST", "commit", "pending", "roll_forward", "write_atomically"]
+__all__ = ["Journal", "MANIFEST", "commit", "discard_unwritten_journals", "pending", "roll_forward",
+           "write_atomically"]

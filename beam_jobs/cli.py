@@ -24,6 +24,7 @@ from beam_jobs.config import load_config
 from beam_jobs.console import interrupts
 from beam_jobs.errors import ConfigError, UserError
 from transforms.dataset.manifest import Manifest
+from transforms.runtime.collector import collector_paused
 from transforms.runtime.native_memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNACCOUNTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -151,15 +152,16 @@ def convert_command(args: argparse.Namespace) -> int:
         for line in plan_lines(cfg):
             _say(line)
         return EXIT_OK
-    from beam_jobs.conversion import run_convert, summary_lines
+    with collector_paused():  # importing Beam and building the job: the run collects, frozen (runtime/collector)
+        from beam_jobs.conversion import run_convert, summary_lines
 
-    if args.dry_run:
-        run_convert(cfg, say=_say, job_file=args.job_file)
-        return EXIT_OK
-    from beam_jobs.console.progress import ProgressDisplay
+        if args.dry_run:
+            run_convert(cfg, say=_say, job_file=args.job_file)
+            return EXIT_OK
+        from beam_jobs.console.progress import ProgressDisplay
 
-    manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say,
-                       force_unlock=args.force_unlock, progress=None if args.quiet else ProgressDisplay)
+        manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say,
+                           force_unlock=args.force_unlock, progress=None if args.quiet else ProgressDisplay)
     if manifest is None:
         return EXIT_OK
     for line in summary_lines(manifest, cfg.output.path):

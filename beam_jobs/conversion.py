@@ -34,6 +34,7 @@ from transforms.pipeline.metrics import counters
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
 from transforms.readback.image_records import load_manifest
 from transforms.runtime import annotation_files
+from transforms.runtime.collector import collector_frozen
 from transforms.runtime.pool import local_processes, shared_pool
 from transforms.runtime.work import DetectionSpec
 from transforms.storage import files, lock, shard_markers, transaction
@@ -241,10 +242,11 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
     options = runner.options(cfg)
     pipeline = new_pipeline(runner, options)
     build_pipeline(pipeline, cfg, runner, plan, temp_dir, run_id)
-    result = pipeline.run()
-    if not runner.started(result, options, say):
-        return None
-    runner.follow(result, say)
+    with contextlib.nullcontext() if runner.distributed else collector_frozen():  # runs in this process
+        result = pipeline.run()
+        if not runner.started(result, options, say):
+            return None
+        runner.follow(result, say)
     counted = counters(result)
     if counted.get("files_skipped"):
         skipped = counted["files_skipped"]

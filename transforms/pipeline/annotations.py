@@ -15,13 +15,13 @@ from transforms.elements import Failure, ImageRef
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.annotation_files import (
     Join,
-    collector_paused,
     mask_files,
     packed_items,
     stem,
     with_annotation,
     with_mask,
 )
+from transforms.runtime.collector import collector_paused
 
 
 class _AttachFn(beam.DoFn):

@@ -77,12 +77,14 @@ def place_objects(annotation: Annotation, geometry: Geometry,
     placement = place(framed, geometry, spec.min_visible)
     for reason, count in placement.dropped.items():
         dropped += [reason] * count
-    masks = [_instance_mask(p.source, placement.frame, geometry) for p in placement.objects] \
-        if spec.instance_masks else []
-    rows = [(p.source.label, ids[p.source.label], p.box,
-             float(np.count_nonzero(masks[i])) if masks and masks[i] is not None else p.area,
-             p.source.crowd, p.source.difficult, p.source.truncated, p.source.view)
-            for i, p in enumerate(placement.objects)]
+    if not spec.instance_masks:  # one row per object, unpacked as it is made: most of the work here
+        rows = [(o.label, ids[o.label], box, area, o.crowd, o.difficult, o.truncated, o.view)
+                for o, box, area in placement.objects]
+        return rows, tuple(dropped), placement.frame_guessed, []
+    masks = [_instance_mask(p.source, placement.frame, geometry) for p in placement.objects]
+    rows = [(o.label, ids[o.label], box, area if mask is None else float(np.count_nonzero(mask)),
+             o.crowd, o.difficult, o.truncated, o.view)
+            for (o, box, area), mask in zip(placement.objects, masks)]
     return rows, tuple(dropped), placement.frame_guessed, masks
 
 

@@ -3,7 +3,7 @@ image path returned: the frame decided per image, boxes mapped, clipped to the i
 pixels in the output (never the letterbox), and every dropped box counted by reason."""
 from __future__ import annotations
 
-import dataclasses
+import functools
 from typing import Dict, NamedTuple, Optional, Tuple
 
 from transforms.image.geometry import Geometry
@@ -23,8 +23,9 @@ class PlacedObject(NamedTuple):
     area: float
 
 
-@dataclasses.dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
+    """An annotation's objects placed in the output (a NamedTuple: one is made per image)."""
+
     objects: Tuple[PlacedObject, ...]
     dropped: Dict[str, int]
     frame: str  # stored or upright: the frame the boxes were read in
@@ -70,15 +71,20 @@ def place(annotation: Annotation, geometry: Geometry, min_visible: float = 0.0,
             boxes = [(x0 * width, y0 * height, x1 * width, y1 * height) for x0, y0, x1, y1 in boxes]
         mapped = geometry.map_boxes(boxes, frame)
         content = cx0, cy0, cx1, cy1 = _content(geometry)
-        for obj, given, out in zip(annotation.objects, boxes, mapped):
-            box = (max(out[0], cx0), max(out[1], cy0), min(out[2], cx1), min(out[3], cy1))
-            if box[2] <= box[0] or box[3] <= box[1] or given[2] <= given[0] or given[3] <= given[1] or min_visible:
+        for obj, given, out in zip(annotation.objects, boxes, mapped):  # per object: kept lean (docs/performance.md)
+            x0, y0, x1, y1 = out
+            x0, y0 = (x0 if x0 > cx0 else cx0), (y0 if y0 > cy0 else cy0)
+            x1, y1 = (x1 if x1 < cx1 else cx1), (y1 if y1 < cy1 else cy1)
+            if x1 <= x0 or y1 <= y0 or given[2] <= given[0] or given[3] <= given[1] or min_visible:
                 reason = _why_dropped(given, out, content, min_visible)  # the rare case, said by reason
                 if reason is not None:
                     dropped[reason] = dropped.get(reason, 0) + 1
                     continue
-            kept.append(PlacedObject(obj, box, (box[2] - box[0]) * (box[3] - box[1])))
+            kept.append(_placed((obj, (x0, y0, x1, y1), (x1 - x0) * (y1 - y0))))
     return Placement(tuple(kept), dropped, frame, guessed)
+
+
+_placed = functools.partial(tuple.__new__, PlacedObject)  # PlacedObject._make without its Python frame
 
 
 def _why_dropped(given: Box, out, content: Box, min_visible: float) -> Optional[str]:

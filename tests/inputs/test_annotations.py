@@ -1,12 +1,13 @@
 """The annotation readers on generated files: the quirks real exports have, and one line
 naming the file and place for what cannot be read."""
 import json
+import pickle
 
 import pytest
 
 from transforms.inputs.annotations.coco import read_coco
 from transforms.inputs.annotations.csv_boxes import read_csv_boxes
-from transforms.inputs.annotations.model import RLE, AnnotationError
+from transforms.inputs.annotations.model import RLE, AnnotatedObject, Annotation, AnnotationError, PackedAnnotation
 from transforms.inputs.annotations.voc import read_voc
 from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 
@@ -90,3 +91,17 @@ def test_csv_boxes_as_the_tutorials_write_them():
     assert b.objects[0].box == (1.0, 2.0, 3.0, 4.0)
     with pytest.raises(AnnotationError, match="boxes.csv: missing column"):
         list(read_csv_boxes(["filename,class\n"], "boxes.csv"))
+
+
+def test_a_packed_annotation_knows_its_classes_with_and_without_its_packing():
+    """The facts read an annotation's classes where it was packed, and from its bytes after a
+    grouping: both say the same (last id of a name wins, shapes seen)."""
+    objects = (AnnotatedObject("cat", (0, 0, 1, 1), 17), AnnotatedObject("dog", (0, 0, 2, 2)),
+               AnnotatedObject("cat", (1, 1, 2, 2), 18, polygons=((0, 0, 1, 0, 1, 1),)))
+    packed = PackedAnnotation.of(Annotation("k", objects))
+    travelled = pickle.loads(pickle.dumps(packed))
+    assert travelled == packed and travelled.unpack() == packed.unpack()
+    for classes in (packed.classes(), travelled.classes()):
+        assert classes.labels == {"cat", "dog"} and classes.ids == (("cat", 18),) and classes.shapes
+    plain = PackedAnnotation.of(Annotation("k", objects[:2]))
+    assert not pickle.loads(pickle.dumps(plain)).classes().shapes and not plain.classes().shapes

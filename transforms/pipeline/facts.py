@@ -60,11 +60,10 @@ class _FactsFn(beam.CombineFn):
     def add_input(self, acc: _Accumulator, element: ImageRef) -> _Accumulator:
         acc.num_listed += 1
         if element.annotation is not None:  # detection: the classes are the objects'
-            for obj in element.annotation.unpack().objects:
-                acc.labels.add(obj.label)
-                if obj.class_id is not None:
-                    acc.class_ids[obj.label] = obj.class_id
-                acc.shapes = acc.shapes or bool(obj.polygons) or obj.rle is not None
+            classes = element.annotation.classes()
+            acc.labels |= classes.labels
+            acc.class_ids.update(classes.ids)
+            acc.shapes = acc.shapes or classes.shapes
         elif element.label is not None:
             acc.labels.add(element.label)
         if element.extra:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import pickle
-from typing import NamedTuple, Optional, Tuple
+from typing import FrozenSet, NamedTuple, Optional, Tuple
 
 Box = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax: continuous, pixel (i, j) is [i, i+1)
 FRAMES = ("auto", "stored", "upright")
@@ -66,20 +66,30 @@ class PackedAnnotation:
     several times (by file stem, hash bucket and shard), and bytes cross those groupings at
     the cost of a copy, where objects cost their pickling each time (docs/performance.md)."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "_classes")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, classes: Optional["ObjectClasses"] = None) -> None:
         self.data = data
+        self._classes = classes  # kept where it was packed, never pickled
 
     @classmethod
     def of(cls, annotation: Annotation) -> "PackedAnnotation":
-        state = (annotation.key, tuple(map(tuple, annotation.objects)), annotation.size, annotation.normalised,
+        objects = tuple(map(tuple, annotation.objects))
+        state = (annotation.key, objects, annotation.size, annotation.normalised,
                  annotation.frame, annotation.file_name, annotation.split)
-        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL), _classes_of(objects))
 
     def unpack(self) -> Annotation:
         key, objects, *rest = pickle.loads(self.data)
         return Annotation(key, tuple(map(_as_object, objects)), *rest)
+
+    def classes(self) -> "ObjectClasses":
+        """What the dataset's facts need of the objects (their classes, whether any has a shape):
+        known without unpacking where the annotation was packed (the job's facts are gathered in
+        the same step on one machine), unpacked from the bytes elsewhere."""
+        if self._classes is None:
+            self._classes = _classes_of(pickle.loads(self.data)[1])
+        return self._classes
 
     def __reduce__(self) -> tuple:
         return PackedAnnotation, (self.data,)
@@ -92,6 +102,19 @@ class PackedAnnotation:
 
     def __repr__(self) -> str:  # what shard digests see: the content
         return f"PackedAnnotation({self.data!r})"
+
+
+class ObjectClasses(NamedTuple):
+    labels: FrozenSet[str]  # the class names of the objects
+    ids: Tuple[Tuple[str, int], ...]  # a format's own id per name (COCO), the last object's where two differ
+    shapes: bool  # some object has polygons or RLE
+
+
+def _classes_of(objects: Tuple[tuple, ...]) -> ObjectClasses:
+    """ObjectClasses of AnnotatedObjects as plain tuples (label, box, class_id, ..., polygons, rle, area)."""
+    ids = {o[0]: o[2] for o in objects if o[2] is not None}
+    return ObjectClasses(frozenset(o[0] for o in objects), tuple(ids.items()),
+                         any(o[7] or o[8] is not None for o in objects))
 
 
 _as_object = functools.partial(tuple.__new__, AnnotatedObject)  # AnnotatedObject._make without its Python frame

@@ -172,8 +172,10 @@ class _WriteShardFn(beam.DoFn):
                 write_record(handle, record.data)
                 truncated += record.truncated
                 if s.detection is not None:
-                    classes.update(record.objects)
-                    dropped.update(record.dropped)
+                    if record.objects:
+                        classes.update(record.objects)
+                    if record.dropped:
+                        dropped.update(record.dropped)
                     guessed += record.frame_guessed
                 elif ref.label is not None:
                     classes[ref.label] += 1

@@ -76,8 +76,10 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
         if key in typed:
             listed = (feature.int64_list if kind == INT64 else feature.float_list if kind == FLOAT
                       else feature.bytes_list)
-            listed.SetInParent()
-            listed.value.extend(values if kind != BYTES else [v.encode("utf-8") for v in values])
+            if values:  # a value sets the list, and its kind, by itself
+                listed.value.extend(values if kind != BYTES else [v.encode("utf-8") for v in values])
+            else:
+                listed.SetInParent()
             continue
         if kind == INT64:
             listed = feature.int64_list

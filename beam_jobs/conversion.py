@@ -242,7 +242,7 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
     options = runner.options(cfg)
     pipeline = new_pipeline(runner, options)
     build_pipeline(pipeline, cfg, runner, plan, temp_dir, run_id)
-    with contextlib.nullcontext() if runner.distributed else collector_frozen():  # runs in this process
+    with collector_frozen():  # collects again (the command line paused it), over what the run makes
         result = pipeline.run()
         if not runner.started(result, options, say):
             return None

@@ -13,7 +13,13 @@ from transforms.image.conversion import ORIENTATION_FIX, convert
 from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import ImageSpec
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation
-from transforms.inputs.annotations.placement import DROPPED_EMPTY, DROPPED_HIDDEN, DROPPED_OUTSIDE, place
+from transforms.inputs.annotations.placement import (
+    DROPPED_EMPTY,
+    DROPPED_HIDDEN,
+    DROPPED_NOT_FINITE,
+    DROPPED_OUTSIDE,
+    place,
+)
 
 
 def converted(orientation, mode):
@@ -75,6 +81,20 @@ def test_cropped_hidden_and_empty_boxes_are_counted():
     assert [p.source.label for p in placed.objects] == ["in"]
     assert placed.objects[0].box == pytest.approx((10.0, 10.0, 90.0, 90.0)) and placed.objects[0].area == 6400
     assert placed.dropped == {DROPPED_OUTSIDE: 1, DROPPED_HIDDEN: 1, DROPPED_EMPTY: 1}
+
+
+def test_boxes_with_nan_or_infinity_are_dropped_not_clipped():
+    """A reader takes JSON's NaN and "nan" or "inf" in XML or CSV: such a box is dropped and
+    counted, never clipped into a box over the whole image (or kept with NaN coordinates)."""
+    data = imaging.encode(Image.new("RGB", (200, 100)), "PNG")
+    result = convert(data, ImageSpec(resize=ResizeSpec("pad", 100, 100), format="png"))
+    nan, inf = float("nan"), float("inf")
+    objects = (AnnotatedObject("nan", (nan, 10, 50, 50)), AnnotatedObject("all nan", (nan, nan, nan, nan)),
+               AnnotatedObject("inf", (10, 10, inf, 50)), AnnotatedObject("-inf", (-inf, 10, 50, 50)),
+               AnnotatedObject("ok", (10, 10, 50, 50)))
+    placed = place(Annotation("k", objects), result.geometry)
+    assert [p.source.label for p in placed.objects] == ["ok"]
+    assert placed.dropped == {DROPPED_NOT_FINITE: 4}
 
 
 def test_boxes_never_reach_into_the_letterbox():

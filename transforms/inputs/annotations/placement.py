@@ -4,6 +4,7 @@ pixels in the output (never the letterbox), and every dropped box counted by rea
 from __future__ import annotations
 
 import functools
+from math import isfinite
 from typing import Dict, NamedTuple, Optional, Tuple
 
 from transforms.image.geometry import Geometry
@@ -13,6 +14,7 @@ DEFAULT_FRAME = "upright"  # annotation tools draw on the image as shown, EXIF o
 DROPPED_OUTSIDE = "outside the output"  # nothing left after the crop (fill) or clipping
 DROPPED_HIDDEN = "under annotations.min_visible"
 DROPPED_EMPTY = "empty box"  # xmax <= xmin or ymax <= ymin as given
+DROPPED_NOT_FINITE = "not a finite box"  # NaN or infinity as given (JSON's NaN, "nan" or "inf" in XML or CSV)
 
 
 class PlacedObject(NamedTuple):
@@ -75,7 +77,8 @@ def place(annotation: Annotation, geometry: Geometry, min_visible: float = 0.0,
             x0, y0, x1, y1 = out
             x0, y0 = (x0 if x0 > cx0 else cx0), (y0 if y0 > cy0 else cy0)
             x1, y1 = (x1 if x1 < cx1 else cx1), (y1 if y1 < cy1 else cy1)
-            if x1 <= x0 or y1 <= y0 or given[2] <= given[0] or given[3] <= given[1] or min_visible:
+            gx0, gy0, gx1, gy1 = given  # NaN fails every comparison: only `not >` catches it, and isfinite infinity
+            if not (x1 > x0 and y1 > y0 and gx1 > gx0 and gy1 > gy0 and isfinite(gx1 - gx0 + gy1 - gy0)) or min_visible:
                 reason = _why_dropped(given, out, content, min_visible)  # the rare case, said by reason
                 if reason is not None:
                     dropped[reason] = dropped.get(reason, 0) + 1
@@ -88,6 +91,8 @@ _placed = functools.partial(tuple.__new__, PlacedObject)  # PlacedObject._make w
 
 
 def _why_dropped(given: Box, out, content: Box, min_visible: float) -> Optional[str]:
+    if not all(map(isfinite, given)):
+        return DROPPED_NOT_FINITE
     if given[2] <= given[0] or given[3] <= given[1]:
         return DROPPED_EMPTY
     x0, y0 = max(out[0], content[0]), max(out[1], content[1])

@@ -6,12 +6,18 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from pycocotools import mask as coco_mask
 
 from tests.image.test_geometry_mapping import MODES, RECT, STORED, red_mask, stored_pixels
 from tests.support import imaging
+from transforms.elements import Failure, ImageRef
 from transforms.image.conversion import ORIENTATION_FIX, convert
-from transforms.image.masks import IGNORE, MaskError, read_mask, transform_mask
-from transforms.image.spec import ImageSpec
+from transforms.image.masks import IGNORE, MaskError, polygon_mask, read_mask, transform_mask
+from transforms.image.spec import ImageSpec, ResizeSpec
+from transforms.inputs.annotations.model import AnnotatedObject, Annotation, PackedAnnotation
+from transforms.runtime.work import DetectionSpec, build_record
+
+FILL = ImageSpec(resize=ResizeSpec("fill", 100, 100), format="png")
 
 
 def class_mask(frame, orientation):
@@ -55,3 +61,34 @@ def test_masks_that_cannot_serve_are_named():
     result = convert(imaging.encode(Image.new("RGB", (40, 30)), "PNG"), ImageSpec(format="png"))
     with pytest.raises(MaskError, match="the mask is 20x20, the image 40x30"):
         transform_mask(Image.new("L", (20, 20)), result.geometry)
+
+
+
+def _fill_geometry():
+    """A 400x100 image centre-cropped to 100x100 (fill): what was at x 0..150 lies outside."""
+    return convert(imaging.encode(Image.new("RGB", (400, 100)), "PNG"), FILL).geometry
+
+
+def test_a_polygon_reaching_far_outside_is_clipped_to_the_same_pixels():
+    """A point far beyond the output (here 4,000 px left of a 100 px crop) is clipped before
+    pycocotools rasterises: the pixels inside are those of the polygon as given."""
+    geometry = _fill_geometry()
+    polygon = (-4000.0, 10.0, 240.0, 20.0, 230.0, 90.0, 170.0, 70.0)  # source pixels
+    mask = polygon_mask((polygon,), geometry, "stored")
+    mapped = geometry.map_points(np.asarray(polygon).reshape(-1, 2), "stored").ravel().tolist()
+    as_given = np.asarray(coco_mask.decode(coco_mask.merge(coco_mask.frPyObjects([mapped], 100, 100))))
+    assert mask.shape == (100, 100) and mask.sum() > 1000
+    assert np.count_nonzero(mask != as_given) <= 2  # at most a boundary pixel's rounding
+    absurd = polygon_mask(((-1e12, 10.0) + polygon[2:],), geometry, "stored")  # unclipped: memory without end
+    assert absurd.shape == (100, 100) and absurd.sum() > 1000
+
+
+def test_a_polygon_with_nan_fails_its_image_with_a_reason(tmp_path):
+    """Python's json reads NaN in a COCO file; pycocotools given one allocated all the memory
+    there was. The image becomes a Failure that says why."""
+    path = tmp_path / "a.png"
+    path.write_bytes(imaging.encode(Image.new("RGB", (400, 100)), "PNG"))
+    obj = AnnotatedObject("a", (160.0, 10.0, 240.0, 90.0), polygons=((160.0, 10.0, float("nan"), 10.0, 240.0, 90.0),))
+    ref = ImageRef("a.png", str(path), annotation=PackedAnnotation.of(Annotation("a.png", (obj,))))
+    failed = build_record(ref, FILL, None, {}, DetectionSpec((("a", 1),), instance_masks=True))
+    assert isinstance(failed, Failure) and "NaN" in failed.error

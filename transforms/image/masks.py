@@ -95,8 +95,11 @@ def polygon_mask(polygons, geometry: Geometry, frame: str) -> np.ndarray:
     from pycocotools import mask as coco_mask
 
     width, height = geometry.output_size
-    mapped = [geometry.map_points(np.asarray(p, dtype=np.float64).reshape(-1, 2), frame).ravel().tolist()
+    mapped = [_within_reach(geometry.map_points(np.asarray(p, dtype=np.float64).reshape(-1, 2), frame), width, height)
               for p in polygons]
+    mapped = [p.ravel().tolist() for p in mapped if len(p) >= 3]
+    if not mapped:  # every polygon lies far outside the output
+        return np.zeros((height, width), np.uint8)
     mask = np.asarray(coco_mask.decode(coco_mask.merge(coco_mask.frPyObjects(mapped, height, width))), np.uint8)
     left, top = geometry.plan.offset
     inner_w, inner_h = geometry.plan.size
@@ -105,3 +108,34 @@ def polygon_mask(polygons, geometry: Geometry, frame: str) -> np.ndarray:
         clipped[top:top + inner_h, left:left + inner_w] = mask[top:top + inner_h, left:left + inner_w]
         mask = clipped
     return mask
+
+
+def _within_reach(points: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A polygon's points (N x 2, output pixels), clipped to the output grown by its longer side
+    on every edge (Sutherland-Hodgman: the region inside is the same). pycocotools' rasteriser
+    works and allocates in proportion to a polygon's extent: a point at 1e7 took it a second, and
+    a NaN (which COCO files can hold: Python's json reads it) took all the memory there was.
+    ValueError for NaN or infinity: the image fails, naming why."""
+    if not np.isfinite(points).all():
+        raise ValueError("a polygon with NaN or infinite coordinates")
+    reach = float(max(width, height))
+    low_x, low_y, high_x, high_y = -reach, -reach, width + reach, height + reach
+    if not len(points) or (points[:, 0].min() >= low_x and points[:, 1].min() >= low_y
+                           and points[:, 0].max() <= high_x and points[:, 1].max() <= high_y):
+        return points  # every real annotation: unchanged
+    kept = [tuple(p) for p in points.tolist()]
+    for axis, bound, above in ((0, low_x, True), (0, high_x, False), (1, low_y, True), (1, high_y, False)):
+        clipped = []
+        for i, point in enumerate(kept):
+            before = kept[i - 1]
+            inside = point[axis] >= bound if above else point[axis] <= bound
+            was_inside = before[axis] >= bound if above else before[axis] <= bound
+            if inside != was_inside:  # the edge crosses the bound: where it does
+                t = (bound - before[axis]) / (point[axis] - before[axis])
+                clipped.append((before[0] + t * (point[0] - before[0]), before[1] + t * (point[1] - before[1])))
+            if inside:
+                clipped.append(point)
+        kept = clipped
+        if not kept:
+            break
+    return np.array(kept, dtype=np.float64).reshape(-1, 2)

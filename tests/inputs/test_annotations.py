@@ -105,3 +105,17 @@ def test_a_packed_annotation_knows_its_classes_with_and_without_its_packing():
         assert classes.labels == {"cat", "dog"} and classes.ids == (("cat", 18),) and classes.shapes
     plain = PackedAnnotation.of(Annotation("k", objects[:2]))
     assert not pickle.loads(pickle.dumps(plain)).classes().shapes and not plain.classes().shapes
+
+
+@pytest.mark.parametrize("image, annotation, where", [
+    ('{"id": 1, "file_name": "a.jpg", "width": NaN, "height": 48}',
+     '{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2]}', r"images\[0\]: ValueError"),
+    ('{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}',
+     '{"image_id": 1, "category_id": Infinity, "bbox": [1, 1, 2, 2]}', r"annotations\[0\]: OverflowError"),
+])
+def test_coco_nan_and_infinity_where_integers_go_are_named(image, annotation, where):
+    """Python's json (the fallback for what orjson refuses) reads NaN and Infinity: where an
+    integer is due, the file and the place are named, as for any other unusable value."""
+    text = f'{{"images": [{image}], "annotations": [{annotation}], "categories": [{{"id": 1, "name": "c"}}]}}'
+    with pytest.raises(AnnotationError, match=r"c.json: " + where):
+        list(read_coco(text, "c.json"))

@@ -65,10 +65,13 @@ def annotations_of(document: Mapping[str, Any], where: str = "") -> Iterator[Ann
             obj = AnnotatedObject._make((label, (x, y, x + w, y + h), category, bool(item.get("iscrowd", 0)),
                                          False, False, "", polygons, rle, area))
             image = int(item["image_id"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise AnnotationError(f"{where}: annotations[{number}]: {type(exc).__name__}: {exc}") from None
         per_image.setdefault(image, []).append(obj)
-    for image in document.get("images", []):
-        size = (int(image["width"]), int(image["height"])) if image.get("width") and image.get("height") else None
-        yield Annotation(key=str(image["file_name"]), objects=tuple(per_image.get(int(image["id"]), ())),
-                         size=size, file_name=str(image["file_name"]))
+    for number, image in enumerate(document.get("images", [])):
+        try:
+            size = (int(image["width"]), int(image["height"])) if image.get("width") and image.get("height") else None
+            key, objects = str(image["file_name"]), tuple(per_image.get(int(image["id"]), ()))
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # NaN or infinity too: json reads them
+            raise AnnotationError(f"{where}: images[{number}]: {type(exc).__name__}: {exc}") from None
+        yield Annotation(key=key, objects=objects, size=size, file_name=key)

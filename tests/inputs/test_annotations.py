@@ -119,3 +119,22 @@ def test_coco_nan_and_infinity_where_integers_go_are_named(image, annotation, wh
     text = f'{{"images": [{image}], "annotations": [{annotation}], "categories": [{{"id": 1, "name": "c"}}]}}'
     with pytest.raises(AnnotationError, match=r"c.json: " + where):
         list(read_coco(text, "c.json"))
+
+
+CSV_HEAD = "filename,width,height,class,xmin,ymin,xmax,ymax"
+
+
+@pytest.mark.parametrize("read, where", [
+    (lambda: list(read_csv_boxes([CSV_HEAD, "a.jpg,inf,10,c,1,1,2,2"], "b.csv")), r"b.csv:2: not numbers"),
+    (lambda: read_voc("<annotation><size><width>nan</width><height>5</height></size></annotation>", "k", "x.xml"),
+     r"x.xml <size>: <width> is 'nan', not a number"),
+    (lambda: read_voc("<annotation><object><name>a</name><bndbox><xmin>inf</xmin><ymin>1</ymin><xmax>3</xmax>"
+                      "<ymax>3</ymax></bndbox></object></annotation>", "k", "x.xml"),
+     r"x.xml object 0: <xmin> is 'inf', not a number"),
+    (lambda: read_labels("inf 0.5 0.5 0.1 0.1", "k", ["a"], "l.txt"), r"l.txt:1: not numbers"),
+])
+def test_nan_and_infinity_in_voc_csv_and_yolo_are_named(read, where):
+    """Python reads "nan" and "inf" as floats: each reader names the file and the place instead
+    of letting a ValueError or OverflowError (int() of infinity) through."""
+    with pytest.raises(AnnotationError, match=where):
+        read()

@@ -21,7 +21,7 @@ def read_csv_boxes(lines: Iterable[str], where: str = "") -> Iterator[Annotation
         try:
             size = (int(float(row["width"])), int(float(row["height"])))
             box = tuple(float(row[c]) for c in ("xmin", "ymin", "xmax", "ymax"))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int() of infinity
             raise AnnotationError(f"{where}:{reader.line_num}: not numbers in {row}") from None
         name = row["filename"].strip()
         per_file.setdefault(name, (size, []))[1].append(AnnotatedObject(label=row["class"].strip(), box=box))  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ tolerated), as the Object Detection API's create_pascal_tf_record does, so recor
 with the ones its users have; empty tags (`<difficult/>`) read as absent."""
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ElementTree
 from typing import Optional
 
@@ -19,16 +20,19 @@ def _flag(node: ElementTree.Element, tag: str) -> bool:
     value = _text(node, tag)
     try:
         return bool(int(float(value))) if value else False
-    except ValueError:
+    except (ValueError, OverflowError):
         return value.lower() in ("true", "yes")
 
 
 def _number(node: ElementTree.Element, tag: str, where: str) -> float:
     value = _text(node, tag)
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise AnnotationError(f"{where}: <{tag}> is {value!r}, not a number") from None
+        number = math.nan
+    if not math.isfinite(number):  # "nan" and "inf" are floats to Python, not coordinates
+        raise AnnotationError(f"{where}: <{tag}> is {value!r}, not a number")
+    return number
 
 
 def read_voc(xml_text: str, key: str, where: str = "") -> Annotation:
@@ -40,7 +44,8 @@ def read_voc(xml_text: str, key: str, where: str = "") -> Annotation:
     size_node = root.find("size")
     size = None
     if size_node is not None and _text(size_node, "width") and _text(size_node, "height"):
-        width, height = int(float(_text(size_node, "width"))), int(float(_text(size_node, "height")))
+        width, height = int(_number(size_node, "width", f"{where} <size>")), int(_number(size_node, "height",
+                                                                                        f"{where} <size>"))
         size = (width, height) if width > 0 and height > 0 else None  # some tools write 0 x 0
     objects = []
     for number, node in enumerate(root.findall("object")):

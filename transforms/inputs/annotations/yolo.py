@@ -58,7 +58,7 @@ def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: 
         try:
             class_id = int(float(fields[0]))
             cx, cy, w, h = (float(v) for v in fields[1:5])
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: int() of infinity
             raise AnnotationError(f"{where}:{number}: not numbers: {line.strip()!r}") from None
         if class_id not in names:
             raise AnnotationError(f"{where}:{number}: class {class_id} is not in the dataset's names")

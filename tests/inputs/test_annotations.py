@@ -138,3 +138,20 @@ def test_nan_and_infinity_in_voc_csv_and_yolo_are_named(read, where):
     of letting a ValueError or OverflowError (int() of infinity) through."""
     with pytest.raises(AnnotationError, match=where):
         read()
+
+
+def test_voc_files_are_read_in_the_encoding_they_declare(tmp_path):
+    """labelImg on Windows writes Latin-1 with its declaration: read as declared, not refused
+    (decoded as UTF-8, one such file stopped the whole job)."""
+    from transforms.runtime.annotation_files import packed_items
+
+    xml = ('<?xml version="1.0" encoding="ISO-8859-1"?><annotation><filename>a.jpg</filename>'
+           "<object><name>caf\u00e9</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>3</xmax><ymax>3</ymax>"
+           "</bndbox></object></annotation>")
+    (tmp_path / "a.xml").write_bytes(xml.encode("latin-1"))
+    (tmp_path / "b.xml").write_bytes(xml.replace("ISO-8859-1", "UTF-8").encode("utf-8"))
+    (tmp_path / "c.xml").write_bytes(b"<annotation><object><name>\xe9</name></object></annotation>")  # no declaration
+    found = dict(packed_items(("voc", str(tmp_path), "")))
+    assert [o.label for o in found["a"][1].unpack().objects] == ["caf\u00e9"]
+    assert [o.label for o in found["b"][1].unpack().objects] == ["caf\u00e9"]
+    assert isinstance(found["c"], str) and "c.xml" in found["c"] and "not XML" in found["c"]

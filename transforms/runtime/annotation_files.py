@@ -28,6 +28,7 @@ from transforms.inputs.layouts import has_image_extension
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.runtime.collector import collector_paused
 from transforms.storage import files
+from transforms.storage.read_bytes import read_bytes
 
 Item = Tuple[str, Union[Annotation, str]]  # (file stem, its annotation or why it cannot be read)
 
@@ -108,8 +109,8 @@ def _voc_folder(folder: str) -> Iterator[Item]:
     for xml in _files_below(folder):
         if not xml.lower().endswith(".xml"):
             continue
-        try:
-            yield stem(xml), read_voc(files.read_text(xml), stem(xml), xml)
+        try:  # bytes: the parser follows the file's declared encoding (labelImg on Windows writes Latin-1)
+            yield stem(xml), read_voc(read_bytes(xml), stem(xml), xml)
         except AnnotationError as exc:
             yield stem(xml), str(exc)
 

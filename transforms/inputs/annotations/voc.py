@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ElementTree
-from typing import Optional
+from typing import Optional, Union
 
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError
 
@@ -35,8 +35,9 @@ def _number(node: ElementTree.Element, tag: str, where: str) -> float:
     return number
 
 
-def read_voc(xml_text: str, key: str, where: str = "") -> Annotation:
-    """The Annotation of one VOC XML document; `where` names the file in errors."""
+def read_voc(xml_text: Union[str, bytes], key: str, where: str = "") -> Annotation:
+    """The Annotation of one VOC XML document; `where` names the file in errors. Given bytes, the
+    encoding is the one the file declares (UTF-8 when it declares none), as XML says."""
     try:
         root = ElementTree.fromstring(xml_text)
     except ElementTree.ParseError as exc:

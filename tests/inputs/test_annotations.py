@@ -155,3 +155,19 @@ def test_voc_files_are_read_in_the_encoding_they_declare(tmp_path):
     assert [o.label for o in found["a"][1].unpack().objects] == ["caf\u00e9"]
     assert [o.label for o in found["b"][1].unpack().objects] == ["caf\u00e9"]
     assert isinstance(found["c"], str) and "c.xml" in found["c"] and "not XML" in found["c"]
+
+
+def test_yolo_segmentation_lines_are_boxes_of_their_polygons():
+    """Ultralytics segmentation labels are `class x1 y1 x2 y2 ...`: the box is the polygon's
+    extent (read as `class cx cy w h`, its first points made a wrong box without a word); a
+    pose dataset's lines are a box and then keypoints."""
+    names = {0: "a", 1: "b"}
+    line = "1 0.1 0.2 0.5 0.25 0.4 0.8 0.15 0.6\n0 0.5 0.5 0.2 0.4\n"
+    segment, box = read_labels(line, "x.jpg", names, "x.txt").objects
+    assert segment.label == "b" and segment.box == pytest.approx((0.1, 0.2, 0.5, 0.8))
+    assert box.box == pytest.approx((0.4, 0.3, 0.6, 0.7))
+    pose = read_labels("0 0.5 0.5 0.2 0.4 0.45 0.5 2 0.55 0.5 2", "x.jpg", names, "x.txt", keypoints=True)
+    assert pose.objects[0].box == pytest.approx((0.4, 0.3, 0.6, 0.7))
+    assert read_dataset_yaml("names: [a]\nkpt_shape: [17, 3]\n", "/d")["keypoints"]
+    with pytest.raises(AnnotationError, match=r"x.txt:1: a polygon needs x y pairs, got 7 numbers"):
+        read_labels("0 0.1 0.2 0.5 0.25 0.4 0.8 0.15", "x.jpg", names, "x.txt")

@@ -166,7 +166,7 @@ def yolo_refs(yaml_path: str, extensions: Tuple[str, ...]) -> Iterator[Union[Ima
             labels = label_path(path)
             try:
                 text = files.read_text(labels) if files.exists(labels) else None
-                annotation = read_labels(text, key, names, labels)
+                annotation = read_labels(text, key, names, labels, spec["keypoints"])
             except (AnnotationError, UnicodeDecodeError) as exc:
                 yield Failure.of(path, STAGE_LIST, "AnnotationError", str(exc))
                 continue

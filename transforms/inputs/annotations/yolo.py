@@ -1,7 +1,8 @@
 """YOLO, as Ultralytics lays it out: a dataset YAML (`path`, `train`/`val`/`test`, `names` as
 a list or a map) and a label file per image, found by replacing the last `images` folder
 of its path with `labels` and its extension with `.txt`; a line per object:
-`class cx cy w h`, normalised to the image."""
+`class cx cy w h`, normalised to the image, or in a segmentation dataset `class x1 y1 x2 y2 ...`
+(a polygon: its box is the points' extent, as Ultralytics takes it for detection)."""
 from __future__ import annotations
 
 import posixpath
@@ -13,8 +14,9 @@ from transforms.inputs.annotations.model import AnnotatedObject, Annotation, Ann
 
 
 def read_dataset_yaml(text: str, yaml_dir: str, where: str = "") -> Dict[str, Any]:
-    """{"root": folder, "splits": {split: folder or listing}, "names": {id: name}}, with
-    `path` resolved against the YAML's folder, as Ultralytics does."""
+    """{"root": folder, "splits": {split: folder or listing}, "names": {id: name}, "keypoints": bool},
+    with `path` resolved against the YAML's folder, as Ultralytics does; `keypoints` when the
+    dataset is a pose one (`kpt_shape`): its lines are a box and then keypoints."""
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -32,7 +34,8 @@ def read_dataset_yaml(text: str, yaml_dir: str, where: str = "") -> Dict[str, An
         if value:
             path = str(value)
             splits[split] = path if path.startswith("/") or "://" in path else posixpath.join(root, path)
-    return {"root": root, "splits": splits, "names": {int(k): str(v) for k, v in names.items()}}
+    return {"root": root, "splits": splits, "names": {int(k): str(v) for k, v in names.items()},
+            "keypoints": "kpt_shape" in document}
 
 
 def label_path(image_path: str) -> str:
@@ -46,8 +49,11 @@ def label_path(image_path: str) -> str:
     return posixpath.join("/".join(parts), posixpath.splitext(name)[0] + ".txt")
 
 
-def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: str = "") -> Annotation:
-    """The Annotation of one label file (None: the image has none, so no objects)."""
+def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: str = "",
+                keypoints: bool = False) -> Annotation:
+    """The Annotation of one label file (None: the image has none, so no objects). A line of more
+    than six fields is a polygon (a segmentation dataset), unless the dataset has `keypoints`;
+    taken as a box, its first points would make a wrong box without a word."""
     objects = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         fields = line.split()
@@ -55,13 +61,21 @@ def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: 
             continue
         if len(fields) < 5:
             raise AnnotationError(f"{where}:{number}: expected `class cx cy w h`, got {line.strip()!r}")
+        polygon = len(fields) > 6 and not keypoints
+        if polygon and len(fields) % 2 == 0:
+            raise AnnotationError(f"{where}:{number}: a polygon needs x y pairs, got {len(fields) - 1} numbers")
         try:
             class_id = int(float(fields[0]))
-            cx, cy, w, h = (float(v) for v in fields[1:5])
+            values = [float(v) for v in (fields[1:] if polygon else fields[1:5])]
         except (ValueError, OverflowError):  # OverflowError: int() of infinity
             raise AnnotationError(f"{where}:{number}: not numbers: {line.strip()!r}") from None
         if class_id not in names:
             raise AnnotationError(f"{where}:{number}: class {class_id} is not in the dataset's names")
-        objects.append(AnnotatedObject(label=names[class_id], class_id=class_id,
-                                       box=(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)))
+        if polygon:
+            xs, ys = values[0::2], values[1::2]
+            box = (min(xs), min(ys), max(xs), max(ys))
+        else:
+            cx, cy, w, h = values
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        objects.append(AnnotatedObject(label=names[class_id], class_id=class_id, box=box))
     return Annotation(key=key, objects=tuple(objects), normalised=True)

@@ -12,9 +12,9 @@ from tests.image.test_geometry_mapping import MODES, RECT, STORED, red_mask, sto
 from tests.support import imaging
 from transforms.elements import Failure, ImageRef
 from transforms.image.conversion import ORIENTATION_FIX, convert
-from transforms.image.masks import IGNORE, MaskError, polygon_mask, read_mask, transform_mask
+from transforms.image.masks import IGNORE, MaskError, polygon_mask, read_mask, rle_mask, transform_mask
 from transforms.image.spec import ImageSpec, ResizeSpec
-from transforms.inputs.annotations.model import AnnotatedObject, Annotation, PackedAnnotation
+from transforms.inputs.annotations.model import RLE, AnnotatedObject, Annotation, PackedAnnotation
 from transforms.runtime.work import DetectionSpec, build_record
 
 FILL = ImageSpec(resize=ResizeSpec("fill", 100, 100), format="png")
@@ -92,3 +92,20 @@ def test_a_polygon_with_nan_fails_its_image_with_a_reason(tmp_path):
     ref = ImageRef("a.png", str(path), annotation=PackedAnnotation.of(Annotation("a.png", (obj,))))
     failed = build_record(ref, FILL, None, {}, DetectionSpec((("a", 1),), instance_masks=True))
     assert isinstance(failed, Failure) and "NaN" in failed.error
+
+
+@pytest.mark.parametrize("counts", ["", "abc", (5, 10), (-5, 105), (5, 10**9)])
+def test_an_rle_whose_counts_do_not_cover_the_mask_is_refused(counts):
+    """Given counts that fall short, pycocotools leaves the rest of the mask as it found the
+    memory (an empty string decoded to values up to 255): refused, never a garbage mask."""
+    with pytest.raises(MaskError, match="do not cover its 10x10 pixels"):
+        rle_mask(RLE(counts, 10, 10), (10, 10))
+
+
+def test_rle_strings_decode_as_pycocotools_encodes_them():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        height, width = (int(v) for v in rng.integers(1, 40, 2))
+        mask = np.asfortranarray((rng.random((height, width)) > rng.random()).astype(np.uint8))
+        counts = coco_mask.encode(mask)["counts"].decode("ascii")
+        assert (rle_mask(RLE(counts, height, width), (width, height)) == mask).all()

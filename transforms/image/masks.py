@@ -4,7 +4,7 @@ pixel is a class of the input; what the letterbox adds is `ignore`."""
 from __future__ import annotations
 
 import io
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 from PIL import Image
@@ -80,6 +80,9 @@ def rle_mask(rle, size: Tuple[int, int]) -> np.ndarray:
     width, height = size
     if (rle.width, rle.height) != (width, height):
         raise MaskError(f"an RLE of {rle.width}x{rle.height} on an image of {width}x{height}")
+    counts = _string_counts(rle.counts) if isinstance(rle.counts, str) else list(rle.counts)
+    if counts is None or min(counts, default=0) < 0 or sum(counts) != width * height:
+        raise MaskError(f"an RLE whose counts do not cover its {width}x{height} pixels")  # pycocotools: garbage
     shape = [rle.height, rle.width]
     encoded = ({"counts": rle.counts.encode("ascii"), "size": shape} if isinstance(rle.counts, str)  # compressed
                else coco_mask.frPyObjects({"counts": list(rle.counts), "size": shape}, rle.height, rle.width))
@@ -139,3 +142,27 @@ def _within_reach(points: np.ndarray, width: int, height: int) -> np.ndarray:
         if not kept:
             break
     return np.array(kept, dtype=np.float64).reshape(-1, 2)
+
+
+def _string_counts(text: str) -> Optional[List[int]]:
+    """The runs of a compressed COCO RLE (pycocotools' rleFrString, in Python), or None when the
+    string ends inside a number. Given counts that do not add up to the mask, pycocotools
+    decodes what they cover and leaves the rest of the mask as it found the memory."""
+    counts: List[int] = []
+    position = 0
+    while position < len(text):
+        value, shift, more = 0, 0, True
+        while more:
+            if position >= len(text):
+                return None
+            char = ord(text[position]) - 48
+            value |= (char & 0x1F) << (5 * shift)
+            more = bool(char & 0x20)
+            position += 1
+            shift += 1
+            if not more and char & 0x10:
+                value |= -1 << (5 * shift)
+        if len(counts) > 2:
+            value += counts[-2]
+        counts.append(value)
+    return counts

@@ -112,10 +112,14 @@ def test_a_packed_annotation_knows_its_classes_with_and_without_its_packing():
      '{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2]}', r"images\[0\]: ValueError"),
     ('{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}',
      '{"image_id": 1, "category_id": Infinity, "bbox": [1, 1, 2, 2]}', r"annotations\[0\]: OverflowError"),
+    ('{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}',
+     '{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "segmentation": [[1, 1, 5, 1, 5, 5, 1]]}',
+     r"annotations\[0\]: ValueError: a polygon of an odd number of coordinates"),
 ])
-def test_coco_nan_and_infinity_where_integers_go_are_named(image, annotation, where):
+def test_coco_values_that_cannot_serve_are_named_with_their_place(image, annotation, where):
     """Python's json (the fallback for what orjson refuses) reads NaN and Infinity: where an
-    integer is due, the file and the place are named, as for any other unusable value."""
+    integer is due, the file and the place are named, as for any other unusable value (a
+    polygon of an odd number of coordinates too)."""
     text = f'{{"images": [{image}], "annotations": [{annotation}], "categories": [{{"id": 1, "name": "c"}}]}}'
     with pytest.raises(AnnotationError, match=r"c.json: " + where):
         list(read_coco(text, "c.json"))

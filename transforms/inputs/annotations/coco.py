@@ -18,6 +18,8 @@ def categories(document: Mapping[str, Any]) -> Dict[int, str]:
 
 def _segmentation(value: Any) -> Tuple[Tuple[Tuple[float, ...], ...], Any]:
     if isinstance(value, list):  # polygons
+        if any(len(polygon) % 2 for polygon in value):
+            raise ValueError("a polygon of an odd number of coordinates (x y pairs are due)")
         return tuple(tuple(float(v) for v in polygon) for polygon in value if len(polygon) >= 6), None
     if isinstance(value, dict) and "counts" in value and "size" in value:
         height, width = (int(v) for v in value["size"])

@@ -136,10 +136,13 @@ CSV_HEAD = "filename,width,height,class,xmin,ymin,xmax,ymax"
                       "<ymax>3</ymax></bndbox></object></annotation>", "k", "x.xml"),
      r"x.xml object 0: <xmin> is 'inf', not a number"),
     (lambda: read_labels("inf 0.5 0.5 0.1 0.1", "k", ["a"], "l.txt"), r"l.txt:1: not numbers"),
+    (lambda: list(read_csv_boxes([CSV_HEAD, "a.jpg,64,48, ,1,1,2,2"], "b.csv")),
+     r"b.csv:2: a box needs a filename and a class"),
 ])
 def test_nan_and_infinity_in_voc_csv_and_yolo_are_named(read, where):
     """Python reads "nan" and "inf" as floats: each reader names the file and the place instead
-    of letting a ValueError or OverflowError (int() of infinity) through."""
+    of letting a ValueError or OverflowError (int() of infinity) through; a CSV row without a class
+    is named too (it made a class called '')."""
     with pytest.raises(AnnotationError, match=where):
         read()
 

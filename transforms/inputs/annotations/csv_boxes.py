@@ -23,7 +23,9 @@ def read_csv_boxes(lines: Iterable[str], where: str = "") -> Iterator[Annotation
             box = tuple(float(row[c]) for c in ("xmin", "ymin", "xmax", "ymax"))
         except (TypeError, ValueError, OverflowError):  # OverflowError: int() of infinity
             raise AnnotationError(f"{where}:{reader.line_num}: not numbers in {row}") from None
-        name = row["filename"].strip()
-        per_file.setdefault(name, (size, []))[1].append(AnnotatedObject(label=row["class"].strip(), box=box))  # type: ignore[arg-type]
+        name, label = (row["filename"] or "").strip(), (row["class"] or "").strip()
+        if not name or not label:  # an empty class would become a class named '' in the label map
+            raise AnnotationError(f"{where}:{reader.line_num}: a box needs a filename and a class, got {row}")
+        per_file.setdefault(name, (size, []))[1].append(AnnotatedObject(label=label, box=box))  # type: ignore[arg-type]
     for name, (size, objects) in per_file.items():
         yield Annotation(key=name, objects=tuple(objects), size=size, file_name=name)

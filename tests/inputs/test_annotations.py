@@ -178,3 +178,17 @@ def test_yolo_segmentation_lines_are_boxes_of_their_polygons():
     assert read_dataset_yaml("names: [a]\nkpt_shape: [17, 3]\n", "/d")["keypoints"]
     with pytest.raises(AnnotationError, match=r"x.txt:1: a polygon needs x y pairs, got 7 numbers"):
         read_labels("0 0.1 0.2 0.5 0.25 0.4 0.8 0.15", "x.jpg", names, "x.txt")
+
+
+def test_coco_annotations_of_no_image_and_images_sharing_an_id_are_named():
+    """Objects whose image_id no image has would be lost without a word; two images with one id
+    would share (or lose) objects: both are named."""
+    categories = '"categories": [{"id": 1, "name": "c"}]'
+    lost = ('{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"image_id": 1, "category_id": 1, '
+            '"bbox": [1, 1, 2, 2]}, {"image_id": 7, "category_id": 1, "bbox": [1, 1, 2, 2]}], ' + categories + "}")
+    with pytest.raises(AnnotationError, match=r"c.json: 1 annotations name image_id 7, not in images"):
+        list(read_coco(lost, "c.json"))
+    twice = ('{"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "b.jpg"}], "annotations": [], '
+             + categories + "}")
+    with pytest.raises(AnnotationError, match=r"c.json: images\[1\]: id 1 is another image's too"):
+        list(read_coco(twice, "c.json"))

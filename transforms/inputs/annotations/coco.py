@@ -70,10 +70,20 @@ def annotations_of(document: Mapping[str, Any], where: str = "") -> Iterator[Ann
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise AnnotationError(f"{where}: annotations[{number}]: {type(exc).__name__}: {exc}") from None
         per_image.setdefault(image, []).append(obj)
+    images, ids = [], set()
     for number, image in enumerate(document.get("images", [])):
         try:
             size = (int(image["width"]), int(image["height"])) if image.get("width") and image.get("height") else None
-            key, objects = str(image["file_name"]), tuple(per_image.get(int(image["id"]), ()))
+            key, image_id = str(image["file_name"]), int(image["id"])
         except (KeyError, TypeError, ValueError, OverflowError) as exc:  # NaN or infinity too: json reads them
             raise AnnotationError(f"{where}: images[{number}]: {type(exc).__name__}: {exc}") from None
-        yield Annotation(key=key, objects=objects, size=size, file_name=key)
+        if image_id in ids:
+            raise AnnotationError(f"{where}: images[{number}]: id {image_id} is another image's too")
+        ids.add(image_id)
+        objects = tuple(per_image.pop(image_id, ()))
+        images.append(Annotation(key=key, objects=objects, size=size, file_name=key))
+    if per_image:  # objects of no image: they would be lost without a word
+        lost = sorted(per_image)
+        raise AnnotationError(f"{where}: {sum(map(len, per_image.values()))} annotations name image_id "
+                              f"{', '.join(map(str, lost[:5]))}{', ...' if len(lost) > 5 else ''}, not in images")
+    yield from images

@@ -121,3 +121,16 @@ def test_instance_masks_land_on_the_rectangle(orientation, mode):
     red = np.asarray(pixels)[..., 0] > 150
     assert mask.shape == red.shape and (mask == red).mean() > 0.97
     assert rows[0][3] == mask.sum()  # the area is the mask's pixels
+
+
+def test_boxes_drawn_on_another_copy_of_the_image_are_refused():
+    """An annotation that declares another size (a thumbnail it was drawn on, a resized file):
+    placed on this image its boxes would be wrong, so the image fails naming both sizes. The
+    Object Detection API's VOC script divides by the declared size and writes them anyway."""
+    from transforms.inputs.annotations.model import AnnotationError
+
+    result = convert(imaging.encode(Image.new("RGB", (200, 100)), "PNG"), ImageSpec(format="png"))
+    thumbnail = Annotation("k", (AnnotatedObject("a", (10, 10, 20, 20)),), size=(100, 50))
+    with pytest.raises(AnnotationError, match="for a 100x50 image; this one is 200x100"):
+        place(thumbnail, result.geometry)
+    assert place(Annotation("k", thumbnail.objects, size=(200, 100)), result.geometry).objects

@@ -8,7 +8,7 @@ from math import isfinite
 from typing import Dict, NamedTuple, Optional, Tuple
 
 from transforms.image.geometry import Geometry
-from transforms.inputs.annotations.model import AnnotatedObject, Annotation, Box
+from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError, Box
 
 DEFAULT_FRAME = "upright"  # annotation tools draw on the image as shown, EXIF orientation applied
 DROPPED_OUTSIDE = "outside the output"  # nothing left after the crop (fill) or clipping
@@ -39,7 +39,14 @@ def resolve_frame(annotation: Annotation, geometry: Geometry, default: str = DEF
 
     `auto` compares the size the annotation declares with the stored and upright sizes;
     where those are equal (no rotation, a square image, orientations 2-4) or no size is
-    declared, it cannot tell, except that without any orientation both frames are one."""
+    declared, it cannot tell, except that without any orientation both frames are one.
+
+    AnnotationError when the declared size is neither: the boxes were drawn on another copy of
+    the image (a thumbnail, a re-encoded or resized file), and placed here they would be wrong."""
+    if annotation.size is not None and tuple(annotation.size) not in (geometry.stored, geometry.upright):
+        width, height = annotation.size
+        raise AnnotationError(f"the annotation is for a {width}x{height} image; this one is "
+                              f"{geometry.stored[0]}x{geometry.stored[1]}: boxes drawn on another copy of it")
     if annotation.frame in ("stored", "upright"):
         return annotation.frame, False
     if geometry.orientation == 1:

@@ -134,3 +134,4 @@ def test_boxes_drawn_on_another_copy_of_the_image_are_refused():
     with pytest.raises(AnnotationError, match="for a 100x50 image; this one is 200x100"):
         place(thumbnail, result.geometry)
     assert place(Annotation("k", thumbnail.objects, size=(200, 100)), result.geometry).objects
+    assert place(Annotation("k", (), size=(100, 50)), result.geometry).objects == ()  # nothing to misplace

@@ -41,9 +41,11 @@ def resolve_frame(annotation: Annotation, geometry: Geometry, default: str = DEF
     where those are equal (no rotation, a square image, orientations 2-4) or no size is
     declared, it cannot tell, except that without any orientation both frames are one.
 
-    AnnotationError when the declared size is neither: the boxes were drawn on another copy of
-    the image (a thumbnail, a re-encoded or resized file), and placed here they would be wrong."""
-    if annotation.size is not None and tuple(annotation.size) not in (geometry.stored, geometry.upright):
+    AnnotationError when the declared size is neither and there are boxes: they were drawn on
+    another copy of the image (a thumbnail, a re-encoded or resized file), and placed here they
+    would be wrong."""
+    if annotation.objects and annotation.size is not None \
+            and tuple(annotation.size) not in (geometry.stored, geometry.upright):
         width, height = annotation.size
         raise AnnotationError(f"the annotation is for a {width}x{height} image; this one is "
                               f"{geometry.stored[0]}x{geometry.stored[1]}: boxes drawn on another copy of it")

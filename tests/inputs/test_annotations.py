@@ -192,3 +192,10 @@ def test_coco_annotations_of_no_image_and_images_sharing_an_id_are_named():
              + categories + "}")
     with pytest.raises(AnnotationError, match=r"c.json: images\[1\]: id 1 is another image's too"):
         list(read_coco(twice, "c.json"))
+
+
+def test_a_byte_order_mark_is_not_content():
+    """Windows tools start UTF-8 files with a byte-order mark: COCO and YOLO files read as without."""
+    assert list(read_coco('\ufeff{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [], '
+                          '"categories": []}', "c.json"))[0].key == "a.jpg"
+    assert read_labels("\ufeff0 0.5 0.5 0.2 0.4", "x.jpg", {0: "a"}, "x.txt").objects[0].label == "a"

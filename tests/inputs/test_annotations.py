@@ -194,8 +194,14 @@ def test_coco_annotations_of_no_image_and_images_sharing_an_id_are_named():
         list(read_coco(twice, "c.json"))
 
 
-def test_a_byte_order_mark_is_not_content():
-    """Windows tools start UTF-8 files with a byte-order mark: COCO and YOLO files read as without."""
-    assert list(read_coco('\ufeff{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [], '
-                          '"categories": []}', "c.json"))[0].key == "a.jpg"
-    assert read_labels("\ufeff0 0.5 0.5 0.2 0.4", "x.jpg", {0: "a"}, "x.txt").objects[0].label == "a"
+def test_a_byte_order_mark_is_not_content(tmp_path):
+    """Windows tools start UTF-8 files with a byte-order mark: COCO and YOLO files read as without
+    (every text file is read through `files.read_text`, which drops it)."""
+    from transforms.storage import files
+
+    coco, labels = tmp_path / "c.json", tmp_path / "x.txt"
+    coco.write_bytes('\ufeff{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [], '
+                     '"categories": []}'.encode("utf-8"))
+    labels.write_bytes("\ufeff0 0.5 0.5 0.2 0.4".encode("utf-8"))
+    assert list(read_coco(files.read_text(str(coco)), "c.json"))[0].key == "a.jpg"
+    assert read_labels(files.read_text(str(labels)), "x.jpg", {0: "a"}, "x.txt").objects[0].label == "a"

@@ -49,13 +49,14 @@ def create(path: str, gzip: bool = False, mime_type: str = "application/octet-st
 
 
 def read_text(path: str) -> str:
-    """A small file's text; FileNotFoundError when it is not there, local or in a bucket."""
+    """A small file's text (UTF-8, without the byte-order mark Windows tools start files with);
+    FileNotFoundError when it is not there, local or in a bucket."""
     if not is_remote(path):
         with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
+            return handle.read().decode("utf-8-sig")
     try:
         with open_read(path) as handle:
-            return handle.read().decode("utf-8")
+            return handle.read().decode("utf-8-sig")
     except Exception as exc:  # a bucket's 404 arrives as its client's own exception
         if not exists(path):
             raise FileNotFoundError(path) from exc

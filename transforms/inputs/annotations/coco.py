@@ -30,7 +30,6 @@ def _segmentation(value: Any) -> Tuple[Tuple[Tuple[float, ...], ...], Any]:
 
 def load_document(text: str, where: str = "") -> Dict[str, Any]:
     """The parsed COCO file; AnnotationError if it is not a JSON object or its categories are unusable."""
-    text = text[1:] if text.startswith("\ufeff") else text  # a byte-order mark (Windows tools write one)
     try:
         document = orjson.loads(text)  # 3x json's speed (docs/performance.md, Annotations)
     except orjson.JSONDecodeError:  # strict JSON only: json also takes NaN, and names the problem as before

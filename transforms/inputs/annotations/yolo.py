@@ -55,8 +55,7 @@ def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: 
     than six fields is a polygon (a segmentation dataset), unless the dataset has `keypoints`;
     taken as a box, its first points would make a wrong box without a word."""
     objects = []
-    text = (text or "").lstrip("\ufeff")  # a byte-order mark (Windows tools write one)
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate((text or "").splitlines(), start=1):
         fields = line.split()
         if not fields:
             continue

@@ -25,13 +25,15 @@ from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
+from transforms.inputs.pairing import stem
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
 from transforms.runtime.annotation_files import (
     Join,
+    Named,
+    joined,
     mask_files,
     packed_items,
-    stem,
     with_annotation,
     with_mask,
     yolo_refs,
@@ -121,8 +123,8 @@ def list_yolo(plan: InputPlan) -> Listed:
 
 
 def attach(listed: Listed, fmt: str, sources: Tuple[Tuple[str, str], ...]) -> List[str]:
-    """Each ref with its annotation, joined by file stem as the job joins them; failures counted
-    in `listed`. Returns what stayed unpaired."""
+    """Each ref with its annotation, paired as the job pairs them; failures counted in `listed`.
+    Returns what stayed unpaired."""
     pairs = (pair for split, path in sources for pair in packed_items((fmt, path, split)))
     without, unmatched = _join(listed, pairs, with_annotation)
     return _unpaired(without, "image has no annotation (a record with no objects)",
@@ -131,29 +133,36 @@ def attach(listed: Listed, fmt: str, sources: Tuple[Tuple[str, str], ...]) -> Li
 
 
 def attach_masks(listed: Listed, folder: str) -> List[str]:
-    """Each ref with its class-index mask, joined by file stem as the job joins them."""
+    """Each ref with its class-index mask, paired as the job pairs them."""
     without, _ = _join(listed, mask_files(folder), with_mask)
     return _unpaired(without, "image has no mask in input.masks", "images have no mask in input.masks")
 
 
-def _join(listed: Listed, pairs: Iterable[Tuple[str, Any]], join: Join) -> Tuple[int, int]:
-    """The refs of `listed` joined with the (stem, item) `pairs` by `join`, failures counted;
-    (refs without items, items without refs)."""
-    index: Dict[str, list] = collections.defaultdict(list)
+def _join(listed: Listed, pairs: Iterable[Tuple[str, Named]], join: Join) -> Tuple[int, int]:
+    """The refs of `listed` paired with the (stem, (name, item)) `pairs` by `join`, failures
+    counted; (refs paired with nothing, items paired with no ref)."""
+    items: Dict[str, List[Named]] = collections.defaultdict(list)
     for key, item in pairs:
-        index[key].append(item)
-    kept, claimed, without = [], set(), 0
+        items[key].append(item)
+    refs: Dict[str, List[ImageRef]] = collections.defaultdict(list)
     for ref in listed.refs:
-        key = stem(ref.key)
-        claimed.add(key)
-        joined = join(ref, key, index.get(key, []))
-        if isinstance(joined, Failure):
-            listed.failed[joined.reason] += 1
+        refs[stem(ref.key)].append(ref)
+    outcome: Dict[int, Any] = {}  # id(ref) -> (what it became, its choice)
+    unmatched = 0
+    for key in refs.keys() | items.keys():
+        results, accounted = joined(refs.get(key, []), items.get(key, []), join)
+        unmatched += len(items.get(key, [])) - len(accounted)
+        outcome.update((id(ref), result) for ref, result in zip(refs.get(key, []), results))
+    kept, without = [], 0
+    for ref in listed.refs:  # in listing order
+        result, choice = outcome[id(ref)]
+        if isinstance(result, Failure):
+            listed.failed[result.reason] += 1
             continue
-        without += key not in index
-        kept.append(joined)
+        without += choice is None
+        kept.append(result)
     listed.refs = kept
-    return without, sum(len(items) for key, items in index.items() if key not in claimed)
+    return without, unmatched
 
 
 def _unpaired(count: int, one: str, many: str) -> List[str]:

@@ -158,10 +158,10 @@ def test_voc_files_are_read_in_the_encoding_they_declare(tmp_path):
     (tmp_path / "a.xml").write_bytes(xml.encode("latin-1"))
     (tmp_path / "b.xml").write_bytes(xml.replace("ISO-8859-1", "UTF-8").encode("utf-8"))
     (tmp_path / "c.xml").write_bytes(b"<annotation><object><name>\xe9</name></object></annotation>")  # no declaration
-    found = dict(packed_items(("voc", str(tmp_path), "")))
-    assert [o.label for o in found["a"][1].unpack().objects] == ["caf\u00e9"]
-    assert [o.label for o in found["b"][1].unpack().objects] == ["caf\u00e9"]
-    assert isinstance(found["c"], str) and "c.xml" in found["c"] and "not XML" in found["c"]
+    found = {name: item for _, (name, item) in packed_items(("voc", str(tmp_path), ""))}
+    assert [o.label for o in found["a.xml"][1].unpack().objects] == ["caf\u00e9"]
+    assert [o.label for o in found["b.xml"][1].unpack().objects] == ["caf\u00e9"]
+    assert isinstance(found["c.xml"], str) and "c.xml" in found["c.xml"] and "not XML" in found["c.xml"]
 
 
 def test_yolo_segmentation_lines_are_boxes_of_their_polygons():

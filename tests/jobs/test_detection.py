@@ -485,9 +485,9 @@ def test_the_plan_counts_what_a_detection_job_then_writes(tmp_path, capsys):
                                                 "category_id": category, "bbox": [x0, y0, x1 - x0, y1 - y0]})
         (tmp_path / f"{split}.json").write_text(json.dumps(document))
     imaging.write(images / "e.jpg", picture())  # in no annotation file: the split rule places it
-    for name in ("a", "b", "d"):
+    for name in ("a", "d", "again/b", "other/b"):  # two for b that fit it equally; a's is its own
         imaging.write(masks / f"{name}.png", imaging.encode(Image.new("L", SIZE, 1), "PNG"))
-    imaging.write(masks / "again" / "b.png", imaging.encode(Image.new("L", SIZE, 1), "PNG"))  # two for b
+    imaging.write(masks / "nested" / "a.png", imaging.encode(Image.new("L", SIZE, 1), "PNG"))
     sets = ["--set", f"input.path={images}", "--set", "input.annotations.format=coco", "--set",
             f"input.annotations.path={{train: {tmp_path}/train.json, validation: {tmp_path}/validation.json}}",
             "--set", f"input.masks={masks}", "--set", "errors.max_failed_fraction=1",

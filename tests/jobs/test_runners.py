@@ -1,5 +1,6 @@
 """Runners behind one seam: each name maps to its module, portable runners need a job server
 that answers (one line within seconds otherwise), and pipeline_options cannot pick a runner."""
+import json
 import socket
 
 import pytest
@@ -8,6 +9,7 @@ from beam_jobs.cli import main
 from beam_jobs.config import RUNNERS, load_config
 from beam_jobs.errors import ConfigError
 from beam_jobs.runners import runner_for
+from tests.support.readback import read_split
 
 BASE = ["input.path=/tmp/in", "output.path=/tmp/out"]
 
@@ -99,8 +101,10 @@ def test_the_portable_runner_writes_what_the_local_runner_writes(tmp_path, capsy
 
 
 def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job_service):
-    """Locally annotations and masks are looked up by file stem in memory; distributed runners
-    join them with a CoGroupByKey. Both write the same records, failures and counts."""
+    """Locally annotations and masks are looked up in memory (a ref whose path is an item's at
+    once, the others of a stem at the bundle's end); distributed runners join them with a
+    CoGroupByKey. Both pair the same (transforms/inputs/pairing) and write the same records,
+    failures and counts."""
     import numpy as np
     from PIL import Image
 
@@ -108,16 +112,18 @@ def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job
     from tests.support import imaging
 
     images, xmls, masks = tmp_path / "images", tmp_path / "xml", tmp_path / "masks"
-    for name in ("a", "b", "c", "d", "e"):
-        imaging.write(images / f"{name}.png", imaging.encode(imaging.photo((64, 48), seed=ord(name)), "PNG"))
-    for name in ("a", "b", "c"):
+    for name in ("a", "b", "c", "d", "e", "cats/1", "dogs/1", "p/q", "r/q", "s/t/u"):
+        imaging.write(images / f"{name}.png", imaging.encode(imaging.photo((64, 48), seed=len(name)), "PNG"))
+    for name in ("a", "b", "nested/c", "other/c", "cats/1", "dogs/1"):  # c: two that fit it equally
         imaging.write(masks / f"{name}.png", imaging.encode(Image.fromarray(np.ones((48, 64), np.uint8)), "PNG"))
-    imaging.write(masks / "nested" / "c.png", imaging.encode(Image.fromarray(np.zeros((48, 64), np.uint8)), "PNG"))
     imaging.write(xmls / "a.xml", voc_xml("a.png", (64, 48), [("cat", (4, 4, 30, 30))]).encode())
-    imaging.write(xmls / "b.xml", voc_xml("b.png", (64, 48), [("dog", (10, 8, 60, 40))]).encode())
-    imaging.write(xmls / "other" / "b.xml", voc_xml("b.png", (64, 48), []).encode())  # two for one stem
+    imaging.write(xmls / "x" / "b.xml", voc_xml("b.png", (64, 48), [("dog", (10, 8, 60, 40))]).encode())
+    imaging.write(xmls / "y" / "b.xml", voc_xml("b.png", (64, 48), []).encode())  # two that fit b equally
     imaging.write(xmls / "d.xml", b"<annotation><object>")  # broken
     imaging.write(xmls / "stray.xml", voc_xml("stray.png", (64, 48), []).encode())  # no image
+    for name, box in (("cats/1", (4, 4, 30, 30)), ("dogs/1", (10, 8, 60, 40)), ("t/u", (1, 1, 9, 9))):
+        imaging.write(xmls / f"{name}.xml", voc_xml(name + ".png", (64, 48), [("cat", box)]).encode())
+    imaging.write(xmls / "q.xml", voc_xml("q.png", (64, 48), []).encode())  # fits p/q and r/q equally
     common = ["convert", "--set", f"input.path={images}", "--set", "input.annotations.format=voc",
               "--set", f"input.annotations.path={xmls}", "--set", f"input.masks={masks}",
               "--set", "errors.max_failed_fraction=1", "--set", "output.shards=1", "--set", "image.format=png"]
@@ -129,7 +135,15 @@ def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job
         said[name] = [line.replace(str(tmp_path / name), "OUT") for line in capsys.readouterr().out.splitlines()
                       if line.strip().startswith(("annotations:", "masks:", "wrote", "failed", "list:"))]
     assert said["local"] == said["portable"] and any("1 annotation names no image" in s for s in said["local"])
-    assert any("wrote 2 of 5" in s for s in said["local"])  # b: two annotations, c: two masks, d: broken
+    assert any("wrote 5 of 10" in s for s in said["local"])  # a, e, cats/1, dogs/1, s/t/u
+    failed = sorted((line["uri"].split("/images/")[1], line["error"].split(":")[0])
+                    for line in map(json.loads, (tmp_path / "local" / "failures.jsonl").read_text().splitlines()))
+    assert failed == [("b.png", "DuplicateAnnotation"), ("c.png", "DuplicateMask"), ("d.png", "AnnotationError"),
+                      ("p/q.png", "AmbiguousAnnotation"), ("r/q.png", "AmbiguousAnnotation")]
+    objects = {record["image/source_id"][0].decode(): list(record["image/object/bbox/xmax"])
+               for record in read_split(tmp_path / "local", "train")}
+    assert objects == {"a.png": [pytest.approx(30 / 64)], "e.png": [], "cats/1.png": [pytest.approx(30 / 64)],
+                       "dogs/1.png": [pytest.approx(60 / 64)], "s/t/u.png": [pytest.approx(9 / 64)]}
     for path in ("train-00000-of-00001.tfrecord", "failures.jsonl"):
         local, portable = (tmp_path / "local" / path).read_bytes(), (tmp_path / "portable" / path).read_bytes()
         assert local == portable or sorted(local.splitlines()) == sorted(portable.splitlines())

@@ -1,23 +1,28 @@
 """ReadAnnotations and AttachAnnotations: annotation files (transforms/inputs/annotations)
 read on workers, and joined to the ImageRefs by file stem (`2011_000003.jpg` and
-`2011_000003.xml` are one image), so each ref carries its objects into conversion.
+`2011_000003.xml` are one image) and, within a stem, by path (transforms/inputs/pairing), so
+each ref carries its objects into conversion.
 
 An image with no annotation is a record with no objects; an image whose annotation cannot
-be read, or that two annotations claim, is a `list` failure naming why; annotations that
-match no image are counted. AttachMasks pairs class-index masks the same way."""
+be read, that two annotations fit equally, or whose annotation fits another image as well, is
+a `list` failure naming why; annotations paired with no image are counted. AttachMasks pairs
+class-index masks the same way."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindows
 
 from transforms.elements import Failure, ImageRef
+from transforms.inputs.pairing import Choice, by_parts, exact, stem
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.annotation_files import (
     Join,
+    Named,
+    joined,
     mask_files,
     packed_items,
-    stem,
     with_annotation,
     with_mask,
 )
@@ -25,9 +30,9 @@ from transforms.runtime.collector import collector_paused
 
 
 class _AttachFn(beam.DoFn):
-    """(stem, {"refs": refs, name: items}) -> refs with what `join` (with_annotation, with_mask)
-    makes of their items, or Failures; counted: refs without items (`without`) and, when given,
-    items without refs (`unmatched`)."""
+    """(stem, {"refs": refs, name: items}) -> refs paired with their item (transforms/inputs/
+    pairing) by what `join` (with_annotation, with_mask) makes of it, or Failures; counted: refs
+    paired with nothing (`without`) and, when given, items paired with no ref (`unmatched`)."""
 
     def __init__(self, name: str, join: Join, without: str, unmatched: Optional[str] = None) -> None:
         self._name = name
@@ -36,26 +41,32 @@ class _AttachFn(beam.DoFn):
         self._unmatched = counter(unmatched) if unmatched else None
 
     def process(self, element: Tuple[str, dict]) -> Iterator:
-        key, grouped = element
-        refs, found = list(grouped["refs"]), list(grouped[self._name])
-        if not refs and self._unmatched is not None:
-            self._unmatched.inc(len(found))
-        for ref in refs:
-            joined = self._join(ref, key, found)
-            if isinstance(joined, Failure):
-                yield beam.pvalue.TaggedOutput(FAILURES, joined)
+        _, grouped = element
+        found = list(grouped[self._name])
+        results, accounted = joined(list(grouped["refs"]), found, self._join)
+        if self._unmatched is not None:
+            self._unmatched.inc(len(found) - len(accounted))
+        yield from self.outputs(results)
+
+    def outputs(self, results: List[Tuple[Any, Choice]], wrap: Callable[[Any], Any] = lambda value: value
+                ) -> Iterator:
+        """Refs to the main output and Failures to FAILURES, each `wrap`ped (finish_bundle's
+        outputs are WindowedValues)."""
+        for result, choice in results:
+            if isinstance(result, Failure):
+                yield beam.pvalue.TaggedOutput(FAILURES, wrap(result))
                 continue
-            if not found:
+            if choice is None:
                 self._without.inc()
-            yield joined
+            yield wrap(result)
 
 
-def _join_by_stem(refs: beam.PCollection, name: str, read: Callable[[Any], Iterable[Tuple[str, Any]]],
-                  sources: List[Any], attach: beam.DoFn, lookup: bool, unmatched: Optional[str] = None
+def _join_by_stem(refs: beam.PCollection, name: str, read: Callable[[Any], Iterable[Tuple[str, Named]]],
+                  sources: List[Any], attach: _AttachFn, lookup: bool, unmatched: Optional[str] = None
                   ) -> beam.pvalue.DoOutputsTuple:
-    """Refs joined by file stem with the (stem, item) pairs `read` finds in each of `sources`;
-    `attach` turns (stem, {"refs": refs, name: items}) into refs and FAILURES, and `unmatched`
-    counts the items no ref has.
+    """Refs paired with the (stem, (name, item)) `read` finds in each of `sources`, among those
+    of their file stem (transforms/inputs/pairing); `attach` turns (stem, {"refs": refs, name:
+    items}) into refs and FAILURES, and `unmatched` counts the items no ref has.
 
     On one machine (`lookup`), one DoFn reads the items into memory and looks each ref's stem
     up: nothing is grouped, and the job has fewer steps (on 6,000 images, the CoGroupByKey and
@@ -76,19 +87,24 @@ def _join_by_stem(refs: beam.PCollection, name: str, read: Callable[[Any], Itera
 class _LookupFn(beam.DoFn):
     """ref -> what `attach` makes of it with the items of its stem, looked up in memory.
 
-    The local runner runs one instance of it, which reads the items on its first ref. The
-    `unmatched` counter starts at the number of items and goes down as refs claim them, so
-    it ends at the number no ref claimed."""
+    The local runner runs one instance of it, which reads the items on its first ref. A ref
+    whose path is an item's (pairing's first rule: the usual case) is decided at once; the
+    others of a stem with items wait for the bundle's end, when every ref of their stem has
+    been seen (the local runner lists the images in one bundle, and this step is fused to
+    the listing). The `unmatched` counter starts at the number of items and goes down as
+    refs take them, so it ends at the number no ref took."""
 
-    def __init__(self, name: str, read: Callable[[Any], Iterable[Tuple[str, Any]]], sources: List[Any],
-                 attach: beam.DoFn, unmatched: Optional[str]) -> None:
+    def __init__(self, name: str, read: Callable[[Any], Iterable[Tuple[str, Named]]], sources: List[Any],
+                 attach: _AttachFn, unmatched: Optional[str]) -> None:
         self._name = name
         self._read = read
         self._sources = sources
         self._attach = attach
         self._unmatched = counter(unmatched) if unmatched else None
-        self._index: Optional[Dict[str, list]] = None
-        self._claimed: Set[str] = set()
+        self._index: Optional[Dict[str, List[Named]]] = None
+        self._by_parts: Dict[str, dict] = {}  # stem -> its items by their path (pairing.by_parts)
+        self._taken: Dict[str, Set[int]] = {}  # stem -> the items refs took
+        self._pending: Dict[str, List[ImageRef]] = {}  # stem -> refs decided at the bundle's end
 
     def process(self, ref: ImageRef) -> Iterator:
         if self._index is None:
@@ -100,12 +116,36 @@ class _LookupFn(beam.DoFn):
             if self._unmatched is not None:
                 self._unmatched.inc(sum(map(len, self._index.values())))
         key = stem(ref.key)
-        found = self._index.get(key, [])
-        if found and key not in self._claimed:
-            self._claimed.add(key)
-            if self._unmatched is not None:
-                self._unmatched.dec(len(found))
-        yield from self._attach.process((key, {"refs": [ref], self._name: found}))
+        items = self._index.get(key)
+        if not items:
+            yield from self._attach.outputs([(self._attach._join(ref, None), None)])
+            return
+        names = [name for name, _ in items]
+        if key not in self._by_parts:
+            self._by_parts[key] = by_parts(names)
+        choice, same = exact(ref.key, names, self._by_parts[key])
+        if not same:
+            self._pending.setdefault(key, []).append(ref)
+            return
+        self._take(key, same)
+        item = items[choice][1] if isinstance(choice, int) else choice
+        yield from self._attach.outputs([(self._attach._join(ref, item), choice)])
+
+    def finish_bundle(self) -> Iterator:
+        pending, self._pending = self._pending, {}
+        for key, refs in pending.items():
+            taken = self._taken.get(key, set())
+            left = [index for index in range(len(self._index[key])) if index not in taken]
+            results, accounted = joined(refs, [self._index[key][index] for index in left], self._attach._join)
+            self._take(key, [left[index] for index in accounted])
+            yield from self._attach.outputs(results, GlobalWindows.windowed_value)
+
+    def _take(self, key: str, items: Iterable[int]) -> None:
+        taken = self._taken.setdefault(key, set())
+        new = set(items) - taken
+        taken.update(new)
+        if self._unmatched is not None and new:
+            self._unmatched.dec(len(new))
 
 
 class AttachAnnotations(beam.PTransform):

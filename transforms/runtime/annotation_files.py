@@ -1,4 +1,4 @@
-"""Annotation files read into (file stem, Annotation or why it cannot be read) pairs: a COCO
+"""Annotation files read into (name, Annotation or why it cannot be read) pairs: a COCO
 or CSV file, or a folder of VOC XML; a YOLO dataset's images and labels; the masks of a
 folder. Read where the job runs (transforms/pipeline) and by `convert --plan`.
 
@@ -16,7 +16,21 @@ import dataclasses
 import os
 import posixpath
 import threading
-from typing import Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.annotations.coco import annotations_of, categories, load_document
@@ -25,12 +39,13 @@ from transforms.inputs.annotations.model import Annotation, AnnotationError, Pac
 from transforms.inputs.annotations.voc import read_voc
 from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 from transforms.inputs.layouts import has_image_extension
+from transforms.inputs.pairing import Choice, Conflict, accounted, pair, stem
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.runtime.collector import collector_paused
 from transforms.storage import files
 from transforms.storage.read_bytes import read_bytes
 
-Item = Tuple[str, Union[Annotation, str]]  # (file stem, its annotation or why it cannot be read)
+Item = Tuple[str, Union[Annotation, str]]  # (the image it names, its annotation or why it cannot be read)
 
 
 class AnnotationFile(NamedTuple):
@@ -38,11 +53,6 @@ class AnnotationFile(NamedTuple):
 
     items: Iterable[Item]  # a list, but for a VOC folder: read as it is walked
     classes: Mapping[int, str]  # the classes it declares, by the format's ids (COCO categories)
-
-
-def stem(path: str) -> str:
-    """The join key of images and annotations: the file name without its extension."""
-    return posixpath.splitext(posixpath.basename(path))[0]
 
 
 _kept: Dict[Tuple[str, str], Tuple[Tuple[int, int], AnnotationFile]] = {}
@@ -87,12 +97,12 @@ def _read(fmt: str, path: str) -> AnnotationFile:
 def _read_file(fmt: str, path: str) -> AnnotationFile:
     if fmt == "coco":
         document = load_document(files.read_text(path), path)
-        items: List[Item] = [(stem(a.file_name), a) for a in annotations_of(document, path)]
+        items: List[Item] = [(a.file_name, a) for a in annotations_of(document, path)]
         return AnnotationFile(items, categories(document))
     if fmt == "csv":
         with files.open_read(path) as handle:
             lines = (line.decode("utf-8-sig") for line in handle)
-            return AnnotationFile([(stem(a.file_name), a) for a in read_csv_boxes(lines, path)], {})
+            return AnnotationFile([(a.file_name, a) for a in read_csv_boxes(lines, path)], {})
     raise ValueError(f"no annotation reader for format {fmt!r}")
 
 
@@ -106,47 +116,63 @@ def _files_below(folder: str) -> Iterator[str]:
 
 
 def _voc_folder(folder: str) -> Iterator[Item]:
+    """Each XML named by its path in `folder`: `cats/1.xml` is for the image `cats/1.*`
+    (transforms/inputs/pairing), whatever its <filename> says."""
     for xml in _files_below(folder):
         if not xml.lower().endswith(".xml"):
             continue
+        name = relative_to(folder, xml)
         try:  # bytes: the parser follows the file's declared encoding (labelImg on Windows writes Latin-1)
-            yield stem(xml), read_voc(read_bytes(xml), stem(xml), xml)
+            yield name, read_voc(read_bytes(xml), stem(xml), xml)
         except AnnotationError as exc:
-            yield stem(xml), str(exc)
+            yield name, str(exc)
 
 
 Found = Union[Tuple[str, PackedAnnotation], str]  # (split, the annotation packed), or why it cannot be read
+Named = Tuple[str, Any]  # (the path an item names, the item): what images are paired with
 
 
-def packed_items(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Found]]:
-    """(format, path, split) -> (file stem, (split, the annotation packed) or why it cannot be
-    read): what the job's join and the plan's match images with."""
+def packed_items(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Tuple[str, Found]]]:
+    """(format, path, split) -> (file stem, (the image's name as the annotation gives it, (split,
+    the annotation packed) or why it cannot be read)): what the job's join and the plan's pair
+    images with (transforms/inputs/pairing)."""
     fmt, path, split = spec
-    for key, annotation in read_annotations(fmt, path).items:
-        yield key, annotation if isinstance(annotation, str) else (split, PackedAnnotation.of(annotation))
+    for name, annotation in read_annotations(fmt, path).items:
+        found = annotation if isinstance(annotation, str) else (split, PackedAnnotation.of(annotation))
+        yield stem(name), (name, found)
 
 
-def with_annotation(ref: ImageRef, key: str, found: List[Found]) -> Union[ImageRef, Failure]:
-    """`ref` with the annotation found for its file stem `key` (none: a record with no objects;
-    an annotation file's split wins over the split rule's), or the `list` Failure saying why not."""
-    if len(found) > 1:
-        return Failure.of(ref.uri, STAGE_LIST, "DuplicateAnnotation",
-                          f"{len(found)} annotations are for file stem {key!r}")
-    if found and isinstance(found[0], str):
-        return Failure.of(ref.uri, STAGE_LIST, "AnnotationError", found[0])
-    split, annotation = found[0] if found else ("", PackedAnnotation.of(Annotation(ref.key)))
+def with_annotation(ref: ImageRef, found: Union[None, Found, Conflict]) -> Union[ImageRef, Failure]:
+    """`ref` with the annotation paired with it (none: a record with no objects; an annotation
+    file's split wins over the split rule's), or the `list` Failure saying why not."""
+    if isinstance(found, Conflict):
+        kind = "DuplicateAnnotation" if found.kind == "duplicate" else "AmbiguousAnnotation"
+        return Failure.of(ref.uri, STAGE_LIST, kind, found.describe("annotations"))
+    if isinstance(found, str):
+        return Failure.of(ref.uri, STAGE_LIST, "AnnotationError", found)
+    split, annotation = found if found else ("", PackedAnnotation.of(Annotation(ref.key)))
     return ImageRef(ref.key, ref.uri, ref.label, split or ref.split, ref.extra, annotation)
 
 
-def with_mask(ref: ImageRef, key: str, masks: List[str]) -> Union[ImageRef, Failure]:
-    """`ref` with the class-index mask found for its file stem `key` (or none), or the `list`
-    Failure of two masks for one stem."""
-    if len(masks) > 1:
-        return Failure.of(ref.uri, STAGE_LIST, "DuplicateMask", f"{len(masks)} masks are for file stem {key!r}")
-    return dataclasses.replace(ref, mask=masks[0] if masks else None)
+def with_mask(ref: ImageRef, mask: Union[None, str, Conflict]) -> Union[ImageRef, Failure]:
+    """`ref` with the class-index mask paired with it (or none), or the `list` Failure saying why not."""
+    if isinstance(mask, Conflict):
+        kind = "DuplicateMask" if mask.kind == "duplicate" else "AmbiguousMask"
+        return Failure.of(ref.uri, STAGE_LIST, kind, mask.describe("masks"))
+    return dataclasses.replace(ref, mask=mask)
 
 
-Join = Callable[[ImageRef, str, list], Union[ImageRef, Failure]]  # with_annotation or with_mask
+Join = Callable[[ImageRef, Any], Union[ImageRef, Failure]]  # with_annotation or with_mask
+
+
+def joined(refs: Sequence[ImageRef], items: Sequence[Named], join: Join) -> Tuple[List[Tuple[Any, Choice]], Set[int]]:
+    """The refs of one stem, each paired with its item among `items` (transforms/inputs/pairing)
+    and `join`ed: ([(ref or Failure, what it was paired with)], the items accounted for: the
+    others are unpaired)."""
+    choices = pair([ref.key for ref in refs], [name for name, _ in items])
+    results = [(join(ref, items[choice][1] if isinstance(choice, int) else choice), choice)
+               for ref, choice in zip(refs, choices)]
+    return results, accounted(choices)
 
 
 YOLO_SPLITS = {"train": "train", "val": "validation", "test": "test"}
@@ -186,8 +212,9 @@ def _yolo_images(source: str, root: str) -> Iterator[str]:
     yield from _files_below(source)
 
 
-def mask_files(folder: str) -> Iterator[Tuple[str, str]]:
-    """(file stem, path) of every PNG under `folder`: the class-index masks (input.masks)."""
+def mask_files(folder: str) -> Iterator[Tuple[str, Named]]:
+    """(file stem, (path in `folder`, path)) of every PNG under `folder`: the class-index masks
+    (input.masks)."""
     for path in _files_below(folder):
         if path.lower().endswith(".png"):
-            yield stem(path), path
+            yield stem(path), (relative_to(folder, path), path)

@@ -519,3 +519,26 @@ def test_the_plan_counts_what_a_detection_job_then_writes(tmp_path, capsys):
     planned = capsys.readouterr().out
     assert "would fail: 1 (list: AnnotationError)" in planned and "2 images (0 with no objects), 2 objects" in planned
     assert "train: 1 records" in planned and "validation: 1 records" in planned
+
+
+@pytest.mark.parametrize("listed", ["folder", "glob", "listing"])
+def test_the_local_lookup_sees_every_image_of_a_stem_before_it_pairs_them(tmp_path, capsys, listed):
+    """Locally, images not at an annotation's own path are paired when the listing's bundle
+    ends, with every image of their stem seen: a bare `1.xml` fits `cats/1.jpg` and
+    `dogs/1.jpg` equally, so both fail (had they been paired one by one, the first would have
+    taken it). Whatever the input (folder, glob, listing file), the runner lists in one bundle."""
+    images, xmls = tmp_path / "images", tmp_path / "xml"
+    for name in ("cats/1", "dogs/1", "birds/2", "x/3"):
+        imaging.write(images / f"{name}.jpg", picture())
+    imaging.write(xmls / "1.xml", voc_xml("1.jpg", SIZE, [("cat", (10, 10, 50, 50))]).encode())
+    imaging.write(xmls / "2.xml", voc_xml("2.jpg", SIZE, [("bird", (10, 10, 50, 50))]).encode())
+    (tmp_path / "list.txt").write_text("".join(f"{images}/{n}.jpg\n" for n in ("x/3", "cats/1", "birds/2", "dogs/1")))
+    source = {"folder": str(images), "glob": f"{images}/*/*.jpg", "listing": str(tmp_path / "list.txt")}[listed]
+    assert main(["convert", "--set", f"input.path={source}", "--set", "input.annotations.format=voc",
+                 "--set", f"input.annotations.path={xmls}", "--set", "errors.max_failed_fraction=1",
+                 "--set", f"output.path={tmp_path / 'out'}", "--quiet"]) == 0
+    failed = [json.loads(line) for line in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
+    assert sorted((f["uri"].split("/images/")[1], f["error"].split(":")[0]) for f in failed) == [
+        ("cats/1.jpg", "AmbiguousAnnotation"), ("dogs/1.jpg", "AmbiguousAnnotation")]
+    info = manifest(tmp_path / "out")
+    assert info["num_examples"] == 2 and info["splits"]["train"]["classes"] == {"bird": 1}

@@ -24,6 +24,7 @@ from beam_jobs.config import load_config
 from beam_jobs.console import interrupts
 from beam_jobs.errors import ConfigError, UserError
 from transforms.dataset.manifest import Manifest
+from transforms.runtime.annotation_files import prefetch
 from transforms.runtime.collector import collector_paused
 from transforms.runtime.native_memory import limit_malloc_arenas
 
@@ -152,6 +153,9 @@ def convert_command(args: argparse.Namespace) -> int:
         for line in plan_lines(cfg):
             _say(line)
         return EXIT_OK
+    annotations = cfg.input.annotations
+    for _, path in annotations.files_by_split() if annotations.format != "none" else ():
+        prefetch(annotations.format, path)  # read on another core while Beam is imported
     with collector_paused():  # importing Beam and building the job: the run collects, frozen (runtime/collector)
         from beam_jobs.conversion import run_convert, summary_lines
 

@@ -3,7 +3,8 @@ from transforms.inputs.pairing import Conflict, accounted, by_parts, exact, pair
 
 
 def test_a_path_is_its_folders_and_stem_whatever_the_separator():
-    assert parts("train\\cats/./1.JPG") == ("train", "cats", "1")
+    assert parts("train\\cats/./1.JPG") == ("train", "cats", "1") == parts("/train/cats/1.jpg/")
+    assert parts("a/.b.c.jpg") == ("a", ".b.c") and parts("a/..jpg") == ("a", "..jpg") and parts("x.") == ("x",)
     assert stem("a/b.c.jpg") == "b.c" and stem("") == ""
 
 
@@ -46,7 +47,7 @@ def test_deciding_one_image_at_a_time_agrees_with_deciding_all():
     both ways give the same pairs."""
     paths = ["cats/1.xml", "1.xml", "dogs/1.xml"]
     index = by_parts(paths)
-    assert exact("cats/1.jpg", paths, index) == (0, [0]) and exact("birds/1.jpg", paths, index) == (None, [])
+    assert exact(("cats", "1"), paths, index) == (0, [0]) and exact(("birds", "1"), paths, index) == (None, [])
     assert pair(["cats/1.jpg", "dogs/1.jpg", "1.jpg", "birds/1.jpg"], paths) == [0, 2, 1, None]
 
 

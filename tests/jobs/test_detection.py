@@ -542,3 +542,38 @@ def test_the_local_lookup_sees_every_image_of_a_stem_before_it_pairs_them(tmp_pa
         ("cats/1.jpg", "AmbiguousAnnotation"), ("dogs/1.jpg", "AmbiguousAnnotation")]
     info = manifest(tmp_path / "out")
     assert info["num_examples"] == 2 and info["splits"]["train"]["classes"] == {"bird": 1}
+
+
+def test_the_command_line_reads_coco_on_another_core_with_the_same_records_and_errors(tmp_path):
+    """The command line reads a COCO file in a forked child while it imports Beam
+    (transforms/runtime/forked): the records, and a broken file's one line and exit 2,
+    are those of a read in the process (the in-process runs of the tests above)."""
+    import subprocess
+    import sys
+
+    from tests.support.readback import read_split
+
+    images = tmp_path / "images"
+    for name in ("a", "b"):
+        imaging.write(images / f"{name}.jpg", picture())
+    document = {"images": [{"id": 1, "file_name": "a.jpg", "width": 200, "height": 120},
+                           {"id": 2, "file_name": "b.jpg", "width": 200, "height": 120}],
+                "categories": [{"id": 3, "name": "red"}],
+                "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [20, 10, 70, 60]}]}
+    good, broken = tmp_path / "good.json", tmp_path / "broken.json"
+    good.write_text(json.dumps(document))
+    broken.write_text(json.dumps(document).replace('"width": 200', '"width": NaN', 1))
+
+    def cli(path, out):
+        return subprocess.run([sys.executable, "-m", "beam_jobs.cli", "convert", "--quiet", "--set",
+                               f"input.path={images}", "--set", "input.annotations.format=coco", "--set",
+                               f"input.annotations.path={path}", "--set", f"output.path={out}"],
+                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+
+    done = cli(good, tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    boxes = {r["image/filename"][0]: list(r["image/object/bbox/xmin"]) for r in read_split(tmp_path / "out", "train")}
+    assert boxes == {b"a.jpg": [pytest.approx(0.1)], b"b.jpg": []}
+    done = cli(broken, tmp_path / "broken-out")
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        f"config error: input.annotations.path: {broken}: images[0]: ValueError: cannot convert float NaN to integer"]

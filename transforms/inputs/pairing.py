@@ -25,7 +25,10 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 def parts(path: str) -> Tuple[str, ...]:
     """A path's folders and its file stem. Backslashes are folders too: Windows tools write
     them into COCO `file_name`s and CSV `filename`s."""
-    pieces = [piece for piece in path.replace("\\", "/").split("/") if piece not in ("", ".")]
+    if "\\" in path or "//" in path or "./" in path or path.startswith("/") or path.endswith(("/", ".")):
+        pieces = [piece for piece in path.replace("\\", "/").split("/") if piece not in ("", ".")]
+    else:  # the usual relative path: every piece is a name (a job looks up every image's)
+        pieces = path.split("/")
     if pieces:
         pieces[-1] = posixpath.splitext(pieces[-1])[0]
     return tuple(pieces)
@@ -63,11 +66,12 @@ def by_parts(paths: Sequence[str]) -> Dict[Tuple[str, ...], List[int]]:
     return index
 
 
-def exact(key: str, paths: Sequence[str], index: Dict[Tuple[str, ...], List[int]]) -> Tuple[Choice, List[int]]:
+def exact(key: Tuple[str, ...], paths: Sequence[str], index: Dict[Tuple[str, ...], List[int]]
+          ) -> Tuple[Choice, List[int]]:
     """Rule 1 alone, for an image decided without seeing the others of its stem: (the item
     whose path is the image's, None if none is, a Conflict if several are; the items it takes).
-    `index`: by_parts(paths)."""
-    same = index.get(parts(key), [])
+    `key`: the image's parts; `index`: by_parts(paths)."""
+    same = index.get(key, [])
     if len(same) > 1:
         return Conflict("duplicate", tuple(paths[position] for position in same), tuple(same)), same
     return (same[0] if same else None), same
@@ -80,7 +84,7 @@ def pair(keys: Sequence[str], paths: Sequence[str]) -> List[Choice]:
     rest: List[int] = []
     index = by_parts(paths)
     for image, key in enumerate(keys):
-        choices[image], same = exact(key, paths, index)
+        choices[image], same = exact(parts(key), paths, index)
         taken.update(same)
         if not same:
             rest.append(image)

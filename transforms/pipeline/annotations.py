@@ -15,7 +15,7 @@ import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
 
 from transforms.elements import Failure, ImageRef
-from transforms.inputs.pairing import Choice, by_parts, exact, stem
+from transforms.inputs.pairing import Choice, by_parts, exact, parts, stem
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.annotation_files import (
     Join,
@@ -36,14 +36,14 @@ class _AttachFn(beam.DoFn):
 
     def __init__(self, name: str, join: Join, without: str, unmatched: Optional[str] = None) -> None:
         self._name = name
-        self._join = join
+        self.join = join  # with_annotation or with_mask: the lookup applies it too
         self._without = counter(without)
         self._unmatched = counter(unmatched) if unmatched else None
 
     def process(self, element: Tuple[str, dict]) -> Iterator:
         _, grouped = element
         found = list(grouped[self._name])
-        results, accounted = joined(list(grouped["refs"]), found, self._join)
+        results, accounted = joined(list(grouped["refs"]), found, self.join)
         if self._unmatched is not None:
             self._unmatched.inc(len(found) - len(accounted))
         yield from self.outputs(results)
@@ -115,28 +115,29 @@ class _LookupFn(beam.DoFn):
                         self._index.setdefault(key, []).append(item)
             if self._unmatched is not None:
                 self._unmatched.inc(sum(map(len, self._index.values())))
-        key = stem(ref.key)
+        wanted = parts(ref.key)
+        key = wanted[-1] if wanted else ""
         items = self._index.get(key)
         if not items:
-            yield from self._attach.outputs([(self._attach._join(ref, None), None)])
+            yield from self._attach.outputs([(self._attach.join(ref, None), None)])
             return
         names = [name for name, _ in items]
         if key not in self._by_parts:
             self._by_parts[key] = by_parts(names)
-        choice, same = exact(ref.key, names, self._by_parts[key])
+        choice, same = exact(wanted, names, self._by_parts[key])
         if not same:
             self._pending.setdefault(key, []).append(ref)
             return
         self._take(key, same)
-        item = items[choice][1] if isinstance(choice, int) else choice
-        yield from self._attach.outputs([(self._attach._join(ref, item), choice)])
+        found = items[choice][1] if isinstance(choice, int) else choice
+        yield from self._attach.outputs([(self._attach.join(ref, found), choice)])
 
     def finish_bundle(self) -> Iterator:
         pending, self._pending = self._pending, {}
-        for key, refs in pending.items():
-            taken = self._taken.get(key, set())
-            left = [index for index in range(len(self._index[key])) if index not in taken]
-            results, accounted = joined(refs, [self._index[key][index] for index in left], self._attach._join)
+        for key, refs in pending.items():  # a ref is pending only once the index is read
+            items, taken = (self._index or {})[key], self._taken.get(key, set())
+            left = [index for index in range(len(items)) if index not in taken]
+            results, accounted = joined(refs, [items[index] for index in left], self._attach.join)
             self._take(key, [left[index] for index in accounted])
             yield from self._attach.outputs(results, GlobalWindows.windowed_value)
 

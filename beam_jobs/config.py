@@ -45,7 +45,7 @@ class InputConfig(_Section):
     label_from: Optional["LabelFrom"] = None  # the label from the file name
     limit: Optional[int] = Field(default=None, ge=1)  # only the first N images of each split (--limit)
     annotations: "AnnotationsConfig" = Field(default_factory=lambda: AnnotationsConfig())
-    masks: Optional[str] = None  # a folder of class-index PNGs (palette or L), paired with images by file stem
+    masks: Optional[str] = None  # a folder of class-index PNGs (palette, L or 1-bit), paired by stem and path
     mask_ignore: int = Field(default=255, ge=0, le=255)  # the class of the letterbox in masks (VOC's 255)
 
     @field_validator("path")

@@ -53,8 +53,18 @@ def test_a_mask_covers_what_its_image_shows(orientation, mode, frame):
     assert np.array_equal(inside, content)  # the letterbox, and only it, is the ignore class
 
 
+def test_a_one_bit_mask_holds_classes_0_and_1():
+    """Binary segmentation datasets store masks as 1-bit PNGs: the bits are the classes (Pillow's
+    conversion to greyscale would make them 0 and 255, and 255 is the ignore class)."""
+    bits = np.zeros((6, 8), bool)
+    bits[2:4, 3:7] = True
+    mask = read_mask(imaging.encode(Image.fromarray(bits), "PNG"))
+    assert Image.open(io.BytesIO(imaging.encode(Image.fromarray(bits), "PNG"))).mode == "1"
+    assert mask.mode == "L" and np.array_equal(np.asarray(mask), bits.astype(np.uint8))
+
+
 def test_masks_that_cannot_serve_are_named():
-    with pytest.raises(MaskError, match="palette or greyscale"):
+    with pytest.raises(MaskError, match="palette, greyscale or 1-bit image, not RGB"):
         read_mask(imaging.encode(Image.new("RGB", (4, 4)), "PNG"))
     with pytest.raises(MaskError, match="does not decode"):
         read_mask(b"not a png")

@@ -20,12 +20,15 @@ class MaskError(ValueError):
 
 
 def read_mask(data: bytes) -> Image.Image:
-    """A palette or greyscale PNG as an L image of class indices (a palette's indices are the classes)."""
+    """A palette, greyscale or 1-bit PNG as an L image of class indices (a palette's indices are
+    the classes; a 1-bit mask's are 0 and 1, as binary segmentation datasets store them)."""
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
     except Exception as exc:  # noqa: BLE001 - a broken mask fails its image
         raise MaskError(f"the mask does not decode ({type(exc).__name__}: {exc})") from None
+    if image.mode == "1":  # Pillow reads its bits as 0 and 255 when converting: the bits are the classes
+        return Image.fromarray(np.asarray(image, dtype=np.uint8), "L")
     if image.mode == "P":
         return Image.fromarray(np.asarray(image, dtype=np.uint8), "L")  # indices, not the palette's colours
     if image.mode in ("L", "I;16", "I"):
@@ -33,7 +36,7 @@ def read_mask(data: bytes) -> Image.Image:
         if indices.max(initial=0) > 255:
             raise MaskError(f"class indices up to {int(indices.max())} do not fit 8 bits")
         return Image.fromarray(indices.astype(np.uint8), "L")
-    raise MaskError(f"a class-index mask is a palette or greyscale image, not {image.mode}")
+    raise MaskError(f"a class-index mask is a palette, greyscale or 1-bit image, not {image.mode}")
 
 
 def mask_frame(size: Tuple[int, int], geometry: Geometry) -> str:

@@ -70,3 +70,27 @@ def test_no_child_is_forked_from_a_process_with_threads_and_cancel_reaps_one():
                           "answer": threaded.result(), "reaped": reaped}))
     """)
     assert said["no_child"] and said["answer"] == said["parent"] and said["reaped"]
+
+
+def test_the_child_dies_with_its_parent(tmp_path):
+    """A launch killed while its child reads (SIGKILL runs no cleanup) leaves no process behind."""
+    import os
+    import signal
+    import time
+
+    script = ("import os, time\nfrom transforms.runtime.forked import Forked\n"
+              "forked = Forked(time.sleep, 600)\nprint(forked._child[0], flush=True)\ntime.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    child = int(parent.stdout.readline())
+    time.sleep(0.5)  # the child has asked to die with its parent
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):  # reaped by init once the kernel has killed it
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError(f"the child {child} outlived its killed parent")

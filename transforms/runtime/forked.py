@@ -14,6 +14,8 @@ import pickle
 import threading
 from typing import Any, Callable, Optional, Tuple
 
+from transforms.runtime.orphans import die_with_parent
+
 
 class Forked:
     """`function(*args)`, begun in a child now; `result()` returns it or raises what it raised."""
@@ -72,6 +74,7 @@ def _fork(function: Callable[..., Any], args: tuple) -> Optional[Tuple[int, int]
         code = 0
         try:
             os.close(read_end)
+            die_with_parent()  # a launch killed, or ended early, leaves no reader behind
             try:
                 answer: Tuple[bool, Any] = (True, function(*args))
             except Exception as exc:  # noqa: BLE001 - raised in the parent, as the call would have

@@ -106,9 +106,12 @@ def _read_packed(fmt: str, path: str) -> Tuple[List[Tuple[str, Any]], Dict[int, 
     """A file read as prefetch's child sends it: each annotation packed, with its classes
     (which PackedAnnotation's pickling leaves out)."""
     read = _read(fmt, path)
-    items = [(name, found if isinstance(found, str) else _packed(found)) for name, found in read.items]
-    return [(name, found if isinstance(found, str) else (found.data, found.classes()))
-            for name, found in items], dict(read.classes)
+    return [(name, found if isinstance(found, str) else _sendable(_packed(found)))
+            for name, found in read.items], dict(read.classes)
+
+
+def _sendable(packed: PackedAnnotation) -> Tuple[bytes, Any]:
+    return packed.data, packed.classes()
 
 
 def _packed(annotation: Union[Annotation, PackedAnnotation]) -> PackedAnnotation:

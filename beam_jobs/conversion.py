@@ -259,7 +259,7 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
 
 
 def join_lines(counted: Dict[str, int]) -> List[str]:
-    """What the joins by file stem left unpaired: images with no annotation or mask (records
+    """What pairing (by file stem and path) left unpaired: images with no annotation or mask (records
     without objects or mask) and annotations naming no image; a file-name mismatch shows here."""
     def count(n: int, one: str, many: str) -> str:
         return f"{n} {one if n == 1 else many}"
@@ -272,10 +272,10 @@ def join_lines(counted: Dict[str, int]) -> List[str]:
         parts.append(count(counted["annotations_without_image"], "annotation names no image in input.path",
                            "annotations name no image in input.path"))
     if parts:
-        lines.append("annotations: " + "; ".join(parts) + " (paired by file stem)")
+        lines.append("annotations: " + "; ".join(parts) + " (paired by file stem and path)")
     if counted.get("images_without_mask"):
         lines.append("masks: " + count(counted["images_without_mask"], "image has", "images have")
-                     + " no mask in input.masks (paired by file stem)")
+                     + " no mask in input.masks (paired by file stem and path)")
     return lines
 
 

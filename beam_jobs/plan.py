@@ -166,7 +166,7 @@ def _join(listed: Listed, pairs: Iterable[Tuple[str, Named]], join: Join) -> Tup
 
 
 def _unpaired(count: int, one: str, many: str) -> List[str]:
-    return [f"unpaired: {count} {one if count == 1 else many} (paired by file stem)"] if count else []
+    return [f"unpaired: {count} {one if count == 1 else many} (paired by file stem and path)"] if count else []
 
 
 def with_splits(refs: List[ImageRef], rule: SplitRule) -> List[ImageRef]:

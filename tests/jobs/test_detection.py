@@ -93,8 +93,8 @@ def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path, capsys):
     assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=voc",
                    f"input.annotations.path={xmls}", "image.resize.mode=fill", "image.resize.width=100",
                    "image.resize.height=100", "image.format=png") == 0
-    said = capsys.readouterr()
-    assert "annotations: 1 annotation names no image in input.path (paired by file stem)" in said.out + said.err
+    printed = capsys.readouterr()
+    assert "annotations: 1 annotation names no image in input.path (paired by file stem and path)" in printed.out
     info = manifest(out)
     assert info["task"] == "detection" and info["labels"] == ["", "green", "red"]
     assert info["splits"]["train"]["classes"] == {"green": 3, "red": 3} and info["frames_guessed"] == 1  # o3: flips
@@ -308,7 +308,7 @@ def test_a_yolo_dataset_with_class_index_masks(tmp_path, capsys):
                    f"input.annotations.path={root / 'data.yaml'}", f"input.masks={root / 'masks'}",
                    "image.resize.mode=fill", "image.resize.width=90",
                    "image.resize.height=90") == 0
-    assert "masks: 1 image has no mask in input.masks (paired by file stem)" in capsys.readouterr().out
+    assert "masks: 1 image has no mask in input.masks (paired by file stem and path)" in capsys.readouterr().out
     spec = {**OD_API_SPEC, "image/segmentation/class/encoded": tf.io.VarLenFeature(tf.string)}
     by_name = {r["image/filename"]: r for r in records(out, spec)}
     for name in (b"a.jpg", b"d.jpg"):
@@ -340,7 +340,7 @@ def test_semantic_masks_ride_with_their_images(tmp_path, capsys):
     assert info["num_examples"] == 2 and info["num_failed"] == 1
     assert "image/segmentation/class/encoded" in info["features"]
     said = capsys.readouterr()
-    assert "masks: 1 image has no mask in input.masks (paired by file stem)" in said.out + said.err
+    assert "masks: 1 image has no mask in input.masks (paired by file stem and path)" in said.out + said.err
     failure = json.loads((out / "failures.jsonl").read_text())
     assert failure["uri"].endswith("b.png") and "the mask is 10x10" in failure["error"]
     spec = {"image/encoded": tf.io.FixedLenFeature((), tf.string),

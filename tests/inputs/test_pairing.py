@@ -15,6 +15,14 @@ def test_an_image_takes_the_annotation_at_its_own_path():
     assert pair(["1.jpg", "a/1.jpg"], ["1.jpg"]) == [0, None]  # a/1 is not named by `1.jpg`'s own image
 
 
+def test_of_two_annotations_named_for_one_stem_an_image_takes_its_own_extension():
+    """COCO and CSV name images with their extension: `a.jpg` and `a.png` side by side are
+    two images, each with its annotation (a stem alone failed both as duplicates)."""
+    assert pair(["a.png", "a.jpg"], ["a.jpg", "a.png"]) == [1, 0]
+    assert pair(["a.jpg"], ["a.jpg", "a.png"]) == [0]
+    assert pair(["a.gif"], ["a.jpg", "a.png"])[0].kind == "duplicate"
+
+
 def test_otherwise_images_and_annotations_pair_by_the_most_trailing_folders_shared():
     keys = ["JPEGImages/cats/1.jpg", "JPEGImages/dogs/1.jpg", "JPEGImages/birds/1.jpg"]
     assert pair(keys, ["Annotations/dogs/1.xml", "Annotations/cats/1.xml"]) == [1, 0, None]
@@ -47,7 +55,8 @@ def test_deciding_one_image_at_a_time_agrees_with_deciding_all():
     both ways give the same pairs."""
     paths = ["cats/1.xml", "1.xml", "dogs/1.xml"]
     index = by_parts(paths)
-    assert exact(("cats", "1"), paths, index) == (0, [0]) and exact(("birds", "1"), paths, index) == (None, [])
+    assert exact("cats/1.jpg", ("cats", "1"), paths, index) == (0, [0])
+    assert exact("birds/1.jpg", ("birds", "1"), paths, index) == (None, [])
     assert pair(["cats/1.jpg", "dogs/1.jpg", "1.jpg", "birds/1.jpg"], paths) == [0, 2, 1, None]
 
 

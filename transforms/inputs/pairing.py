@@ -6,7 +6,7 @@ with both `cats/1.xml` and `dogs/1.xml`, so each side's path decides:
 
 1. An image whose path (relative to input.path) is an annotation's path (as the file names it:
    COCO `file_name`, the CSV `filename`, the XML or mask relative to its folder), extension
-   aside, takes that annotation and no other.
+   aside, takes that annotation and no other (of two such, the one with its own extension).
 2. Otherwise an image and an annotation pair when each is the other's best match, by the number
    of trailing folders their paths share (`JPEGImages/cats/1.jpg` and `Annotations/cats/1.xml`
    share `cats/1`).
@@ -66,15 +66,24 @@ def by_parts(paths: Sequence[str]) -> Dict[Tuple[str, ...], List[int]]:
     return index
 
 
-def exact(key: Tuple[str, ...], paths: Sequence[str], index: Dict[Tuple[str, ...], List[int]]
+def exact(key: str, wanted: Tuple[str, ...], paths: Sequence[str], index: Dict[Tuple[str, ...], List[int]]
           ) -> Tuple[Choice, List[int]]:
     """Rule 1 alone, for an image decided without seeing the others of its stem: (the item
     whose path is the image's, None if none is, a Conflict if several are; the items it takes).
-    `key`: the image's parts; `index`: by_parts(paths)."""
-    same = index.get(key, [])
+    `wanted`: parts(key); `index`: by_parts(paths). Where two items differ only by extension
+    (`a.jpg` and `a.png` both named), the one with the image's own extension is its."""
+    same = index.get(wanted, [])
     if len(same) > 1:
+        named = [position for position in same if _pieces(paths[position]) == _pieces(key)]
+        if len(named) == 1:
+            return named[0], named
         return Conflict("duplicate", tuple(paths[position] for position in same), tuple(same)), same
     return (same[0] if same else None), same
+
+
+def _pieces(path: str) -> Tuple[str, ...]:
+    """A path's folders and file name, extension kept."""
+    return tuple(piece for piece in path.replace("\\", "/").split("/") if piece not in ("", "."))
 
 
 def pair(keys: Sequence[str], paths: Sequence[str]) -> List[Choice]:
@@ -84,7 +93,7 @@ def pair(keys: Sequence[str], paths: Sequence[str]) -> List[Choice]:
     rest: List[int] = []
     index = by_parts(paths)
     for image, key in enumerate(keys):
-        choices[image], same = exact(parts(key), paths, index)
+        choices[image], same = exact(key, parts(key), paths, index)
         taken.update(same)
         if not same:
             rest.append(image)

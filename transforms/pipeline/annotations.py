@@ -124,7 +124,7 @@ class _LookupFn(beam.DoFn):
         names = [name for name, _ in items]
         if key not in self._by_parts:
             self._by_parts[key] = by_parts(names)
-        choice, same = exact(wanted, names, self._by_parts[key])
+        choice, same = exact(ref.key, wanted, names, self._by_parts[key])
         if not same:
             self._pending.setdefault(key, []).append(ref)
             return

@@ -15,7 +15,7 @@ from transforms.inputs.layouts import detect_layout, has_image_extension
 from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
 from transforms.records.features import RESERVED_PREFIX
-from transforms.runtime.annotation_files import read_annotations
+from transforms.runtime.annotation_files import not_utf8, read_annotations
 from transforms.storage import files
 from transforms.storage.gcs import NoCredentials, check_credentials
 
@@ -205,8 +205,10 @@ def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, in
                 declared.update((name, i + 1) for i, name in sorted(yolo_spec(path)["names"].items()))
             elif a.format == "csv":
                 read_annotations("csv", path, keep)
-        except (AnnotationError, UnicodeDecodeError) as exc:
+        except AnnotationError as exc:
             raise ConfigError(key, str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(key, not_utf8(path, exc)) from None
     return tuple(declared.items())
 
 

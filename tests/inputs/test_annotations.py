@@ -205,3 +205,18 @@ def test_a_byte_order_mark_is_not_content(tmp_path):
     labels.write_bytes("\ufeff0 0.5 0.5 0.2 0.4".encode("utf-8"))
     assert list(read_coco(files.read_text(str(coco)), "c.json"))[0].key == "a.jpg"
     assert read_labels(files.read_text(str(labels)), "x.jpg", {0: "a"}, "x.txt").objects[0].label == "a"
+
+
+def test_a_yolo_label_file_that_is_not_utf8_fails_its_image_naming_the_file(tmp_path):
+    from transforms.elements import Failure
+    from transforms.runtime.annotation_files import yolo_refs
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "images" / "a.jpg").write_bytes(b"")
+    (tmp_path / "labels" / "a.txt").write_bytes("0 0.5 0.5 0.2 0.2 # caf\u00e9\n".encode("cp1252"))
+    (tmp_path / "data.yaml").write_text("path: .\ntrain: images\nnames: [x]\n")
+    failure, = yolo_refs(str(tmp_path / "data.yaml"), (".jpg",))
+    assert isinstance(failure, Failure) and failure.error == (
+        f"AnnotationError: {tmp_path}/labels/a.txt: not UTF-8 text (invalid continuation byte at byte 23); "
+        "save it as UTF-8")

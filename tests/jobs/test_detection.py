@@ -198,6 +198,17 @@ def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("config error: input.annotations.path:") and "not JSON" in err[0]
     assert not (tmp_path / "o2").exists()
+    for fmt, name, text in (("csv", "excel.csv", "filename,width,height,class,xmin,ymin,xmax,ymax\n"
+                                                "a.jpg,200,120,caf\u00e9,1,1,5,5\n"),  # Excel on Windows: cp1252
+                            ("coco", "latin.json", '{"images": [], "categories": [{"id": 1, "name": "caf\u00e9"}]}')):
+        (tmp_path / name).write_bytes(text.encode("cp1252"))
+        assert convert(f"input.path={images}", f"output.path={tmp_path / 'o3'}", f"input.annotations.format={fmt}",
+                       f"input.annotations.path={tmp_path / name}") == 2
+        where, read = (f"{tmp_path / name}:2", text.splitlines()[1]) if fmt == "csv" else (tmp_path / name, text)
+        at = read.encode("cp1252").index(b"\xe9")  # the line's byte (CSV, read by line), the file's (COCO)
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"config error: input.annotations.path: {where}: not UTF-8 text (invalid continuation byte at byte {at}); "
+            "save it as UTF-8"]
 
 
 def test_a_voc_record_agrees_with_the_object_detection_apis_own_method(tmp_path):

@@ -145,9 +145,22 @@ def _read_file(fmt: str, path: str) -> AnnotationFile:
         return AnnotationFile(items, categories(document))
     if fmt == "csv":
         with files.open_read(path) as handle:
-            lines = (line.decode("utf-8-sig") for line in handle)
-            return AnnotationFile([(a.file_name, a) for a in read_csv_boxes(lines, path)], {})
+            return AnnotationFile([(a.file_name, a) for a in read_csv_boxes(_text_lines(handle, path), path)], {})
     raise ValueError(f"no annotation reader for format {fmt!r}")
+
+
+def not_utf8(path: str, exc: UnicodeDecodeError) -> str:
+    """What to tell of an annotation file that is not UTF-8 (Excel on Windows saves CSV in cp1252)."""
+    return f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+
+
+def _text_lines(handle: Iterable[bytes], path: str) -> Iterator[str]:
+    """A CSV's lines as text; AnnotationError naming the line that is not UTF-8."""
+    for number, line in enumerate(handle, start=1):
+        try:
+            yield line.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise AnnotationError(not_utf8(f"{path}:{number}", exc)) from None
 
 
 def _files_below(folder: str) -> Iterator[str]:
@@ -237,8 +250,11 @@ def yolo_refs(yaml_path: str, extensions: Tuple[str, ...]) -> Iterator[Union[Ima
             try:
                 text = files.read_text(labels) if files.exists(labels) else None
                 annotation = read_labels(text, key, names, labels, spec["keypoints"])
-            except (AnnotationError, UnicodeDecodeError) as exc:
+            except AnnotationError as exc:
                 yield Failure.of(path, STAGE_LIST, "AnnotationError", str(exc))
+                continue
+            except UnicodeDecodeError as exc:
+                yield Failure.of(path, STAGE_LIST, "AnnotationError", not_utf8(labels, exc))
                 continue
             objects = tuple(o._replace(class_id=(o.class_id or 0) + 1) for o in annotation.objects)
             packed = PackedAnnotation.of(dataclasses.replace(annotation, objects=objects))

@@ -91,8 +91,8 @@ class _LookupFn(beam.DoFn):
     whose path is an item's (pairing's first rule: the usual case) is decided at once; the
     others of a stem with items wait for the bundle's end, when every ref of their stem has
     been seen (the local runner lists the images in one bundle, and this step is fused to
-    the listing). The `unmatched` counter starts at the number of items and goes down as
-    refs take them, so it ends at the number no ref took."""
+    the listing). The `unmatched` counter starts at the number of items and goes down, at
+    each bundle's end, by those refs took, so it ends at the number no ref took."""
 
     def __init__(self, name: str, read: Callable[[Any], Iterable[Tuple[str, Named]]], sources: List[Any],
                  attach: _AttachFn, unmatched: Optional[str]) -> None:
@@ -102,9 +102,10 @@ class _LookupFn(beam.DoFn):
         self._attach = attach
         self._unmatched = counter(unmatched) if unmatched else None
         self._index: Optional[Dict[str, List[Named]]] = None
-        self._by_parts: Dict[str, dict] = {}  # stem -> its items by their path (pairing.by_parts)
+        self._by_parts: Dict[str, tuple] = {}  # stem -> its items' names, and pairing.by_parts of them
         self._taken: Dict[str, Set[int]] = {}  # stem -> the items refs took
         self._pending: Dict[str, List[ImageRef]] = {}  # stem -> refs decided at the bundle's end
+        self._claimed = 0  # items taken since the counter was last told
 
     def process(self, ref: ImageRef) -> Iterator:
         if self._index is None:
@@ -121,10 +122,11 @@ class _LookupFn(beam.DoFn):
         if not items:
             yield from self._attach.outputs([(self._attach.join(ref, None), None)])
             return
-        names = [name for name, _ in items]
-        if key not in self._by_parts:
-            self._by_parts[key] = by_parts(names)
-        choice, same = exact(ref.key, wanted, names, self._by_parts[key])
+        known = self._by_parts.get(key)
+        if known is None:
+            names = [name for name, _ in items]
+            known = self._by_parts[key] = (names, by_parts(names))
+        choice, same = exact(ref.key, wanted, *known)
         if not same:
             self._pending.setdefault(key, []).append(ref)
             return
@@ -133,6 +135,12 @@ class _LookupFn(beam.DoFn):
         yield from self._attach.outputs([(self._attach.join(ref, found), choice)])
 
     def finish_bundle(self) -> Iterator:
+        yield from self._decide_pending()
+        if self._unmatched is not None and self._claimed:  # once a bundle, not once a ref
+            self._unmatched.dec(self._claimed)
+        self._claimed = 0
+
+    def _decide_pending(self) -> Iterator:
         pending, self._pending = self._pending, {}
         for key, refs in pending.items():  # a ref is pending only once the index is read
             items, taken = (self._index or {})[key], self._taken.get(key, set())
@@ -143,10 +151,9 @@ class _LookupFn(beam.DoFn):
 
     def _take(self, key: str, items: Iterable[int]) -> None:
         taken = self._taken.setdefault(key, set())
-        new = set(items) - taken
-        taken.update(new)
-        if self._unmatched is not None and new:
-            self._unmatched.dec(len(new))
+        before = len(taken)
+        taken.update(items)
+        self._claimed += len(taken) - before
 
 
 class AttachAnnotations(beam.PTransform):

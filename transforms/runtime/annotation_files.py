@@ -68,7 +68,8 @@ def prefetch(fmt: str, path: str) -> None:
     of a 10 s run (docs/performance.md, Annotations)."""
     if fmt in ("coco", "csv") and not is_remote(path) and os.path.isfile(path):
         with _lock:
-            _prefetched[(fmt, path)] = (_stamp(path), Forked(_read_packed, fmt, path))
+            if (fmt, path) not in _prefetched:  # one file named for two splits: read once
+                _prefetched[(fmt, path)] = (_stamp(path), Forked(_read_packed, fmt, path))
 
 
 def read_annotations(fmt: str, path: str, keep: bool = False) -> AnnotationFile:

@@ -556,9 +556,9 @@ def test_the_local_lookup_sees_every_image_of_a_stem_before_it_pairs_them(tmp_pa
 
 
 def test_the_command_line_reads_coco_on_another_core_with_the_same_records_and_errors(tmp_path):
-    """The command line reads a COCO file in a forked child while it imports Beam
-    (transforms/runtime/forked): the records, and a broken file's one line and exit 2,
-    are those of a read in the process (the in-process runs of the tests above)."""
+    """The command line reads COCO files in forked children while it imports Beam
+    (transforms/runtime/forked), one per split's file: the records, and a broken file's one
+    line and exit 2, are those of a read in the process (the in-process runs of the tests above)."""
     import subprocess
     import sys
 
@@ -574,6 +574,9 @@ def test_the_command_line_reads_coco_on_another_core_with_the_same_records_and_e
     good, broken = tmp_path / "good.json", tmp_path / "broken.json"
     good.write_text(json.dumps(document))
     broken.write_text(json.dumps(document).replace('"width": 200', '"width": NaN', 1))
+    (tmp_path / "train.json").write_text(json.dumps({**document, "images": document["images"][:1]}))
+    (tmp_path / "val.json").write_text(json.dumps({**document, "images": document["images"][1:], "annotations": [
+        {"id": 1, "image_id": 2, "category_id": 3, "bbox": [40, 10, 70, 60]}]}))
 
     def cli(path, out):
         return subprocess.run([sys.executable, "-m", "beam_jobs.cli", "convert", "--quiet", "--set",
@@ -585,6 +588,10 @@ def test_the_command_line_reads_coco_on_another_core_with_the_same_records_and_e
     assert done.returncode == 0, done.stderr
     boxes = {r["image/filename"][0]: list(r["image/object/bbox/xmin"]) for r in read_split(tmp_path / "out", "train")}
     assert boxes == {b"a.jpg": [pytest.approx(0.1)], b"b.jpg": []}
+    done = cli(f"{{train: {tmp_path / 'train.json'}, validation: {tmp_path / 'val.json'}}}", tmp_path / "split")
+    assert done.returncode == 0, done.stderr
+    assert [list(r["image/object/bbox/xmin"]) for r in read_split(tmp_path / "split", "validation")] == [
+        [pytest.approx(0.2)]]  # b.jpg, in the validation file
     done = cli(broken, tmp_path / "broken-out")
     assert done.returncode == 2 and done.stderr.splitlines() == [
         f"config error: input.annotations.path: {broken}: images[0]: ValueError: cannot convert float NaN to integer"]

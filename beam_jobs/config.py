@@ -38,7 +38,7 @@ class InputConfig(_Section):
     """Where the images are and how their labels and splits are given."""
 
     path: str = ""  # required, unless input.annotations is a YOLO dataset YAML, which names the images
-    layout: Literal["auto", "flat", "class_folders", "split_class_folders", "listing"] = "auto"
+    layout: Literal["auto", "flat", "class_folders", "split_folders", "split_class_folders", "listing"] = "auto"
     extensions: Tuple[str, ...] = DEFAULT_EXTENSIONS
     labels: Optional[str] = None  # a file of class names, one a line: pins the classes and their ids
     label_offset: Literal[0, 1] = 0  # the first id: 1 when 0 is the background (detection label maps)

@@ -124,7 +124,7 @@ def probe_images(root: str, extensions: Tuple[str, ...], exclude: Tuple[str, ...
 
 def check_layout(layout: str, sample: List[str]) -> None:
     """A layout set in the config that the folder contradicts is one line, not a job of failures."""
-    depth = {"class_folders": 2, "split_class_folders": 3}.get(layout, 1)
+    depth = {"class_folders": 2, "split_folders": 2, "split_class_folders": 3}.get(layout, 1)
     shallow = [p for p in sample if p.count("/") + 1 < depth]
     if shallow:
         raise ConfigError("input.layout", f"{layout} needs files at least {depth - 1} folder(s) deep, but "

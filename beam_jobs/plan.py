@@ -23,7 +23,7 @@ from transforms.dataset.sharding import ref_order, shard_count, shards_for
 from transforms.elements import Failure, ImageRef
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
-from transforms.inputs.layouts import has_image_extension, ref_from_folder
+from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.pairing import stem
 from transforms.inputs.paths import dirname, is_remote, relative_to
@@ -92,7 +92,7 @@ def list_refs(plan: InputPlan, labels: LabelRule) -> Listed:
         except ListingError:
             out.failed["list: ListingError"] += 1
             continue
-        if plan.layout != "split_class_folders":
+        if plan.layout not in SPLIT_LAYOUTS:
             ref = dataclasses.replace(ref, split="")
         _keep(out, ref, labels, from_folder=True)
     return out

@@ -56,6 +56,8 @@ def test_relative_paths_against_a_bucket_listing():
     (["a.jpg", "b.jpg"], "flat"),
     (["cat/a.jpg", "dog/b.jpg"], "class_folders"),
     (["train/cat/a.jpg", "validation/dog/b.jpg"], "split_class_folders"),
+    (["train/a.jpg", "valid/b.jpg", "test/c.jpg"], "split_folders"),  # Roboflow's exports
+    (["train/a.jpg", "cat/b.jpg"], "class_folders"),
     (["photos/2020/a.jpg", "photos/2021/b.jpg"], "class_folders"),
     (["a.jpg", "cat/b.jpg"], "flat"),
 ])
@@ -69,6 +71,8 @@ def test_refs_from_folders():
     assert (ref.split, ref.label, ref.key) == ("val", "dog", "val/dog/b.jpg")
     with pytest.raises(errors.ListingError, match="class folder"):
         layouts.ref_from_folder("a.jpg", "/d/a.jpg", "class_folders", None)
+    ref = layouts.ref_from_folder("valid/b.jpg", "/d/valid/b.jpg", "split_folders", None)
+    assert (ref.split, ref.label, ref.key) == ("valid", None, "valid/b.jpg")
 
 
 def test_extension_filter_ignores_hidden_and_other_files():

@@ -595,3 +595,21 @@ def test_the_command_line_reads_coco_on_another_core_with_the_same_records_and_e
     done = cli(broken, tmp_path / "broken-out")
     assert done.returncode == 2 and done.stderr.splitlines() == [
         f"config error: input.annotations.path: {broken}: images[0]: ValueError: cannot convert float NaN to integer"]
+
+
+def test_a_detection_export_with_split_folders_keeps_its_splits(tmp_path, capsys):
+    """Roboflow's Pascal VOC export: ROOT/train/x.jpg + x.xml, ROOT/valid/... The folders are
+    the splits (they were taken as classes named "train" and "valid", and the split rule
+    mixed the sets)."""
+    for split, names in (("train", ("a", "b", "c")), ("valid", ("d",))):
+        for name in names:
+            imaging.write(tmp_path / "export" / split / f"{name}.jpg", picture())
+            imaging.write(tmp_path / "export" / split / f"{name}.xml",
+                          voc_xml(f"{name}.jpg", SIZE, [("red", RECTS["red"])]).encode())
+    assert convert(f"input.path={tmp_path / 'export'}", f"output.path={tmp_path / 'out'}",
+                   "input.annotations.format=voc", f"input.annotations.path={tmp_path / 'export'}") == 0
+    said = capsys.readouterr().out
+    assert "layout split_folders (the folders ['train', 'valid'] are split names, not classes)" in said
+    info = manifest(tmp_path / "out")
+    assert {s: e["num_examples"] for s, e in info["splits"].items()} == {"train": 3, "valid": 1}
+    assert info["labels"] == ["", "red"] and info["splits"]["valid"]["classes"] == {"red": 1}

@@ -1,7 +1,8 @@
 """Folder layouts: which files are inputs, and how their place names their label and split.
 
-Layouts: `flat` (no labels), `class_folders` (ROOT/CLASS/file), `split_class_folders`
-(ROOT/SPLIT/CLASS/file). `detect_layout` tells them apart from a sample of paths.
+Layouts: `flat` (no labels), `class_folders` (ROOT/CLASS/file), `split_folders` (ROOT/SPLIT/file,
+no labels: detection exports lay images out so), `split_class_folders` (ROOT/SPLIT/CLASS/file).
+`detect_layout` tells them apart from a sample of paths.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ DEFAULT_EXTENSIONS = (
     ".tga", ".ico", ".cur", ".psd", ".qoi", ".sgi", ".rgb", ".bw", ".pcx", ".dds",
 )
 KNOWN_SPLIT_NAMES = frozenset({"train", "training", "validation", "val", "valid", "test", "eval", "dev"})
+SPLIT_LAYOUTS = ("split_folders", "split_class_folders")  # the first folder names the split
 
 
 def has_image_extension(path: str, extensions: Sequence[str]) -> bool:
@@ -38,6 +40,8 @@ def detect_layout(relative_paths: Sequence[str]) -> Tuple[str, str]:
     tops = {p.split("/", 1)[0].lower() for p in relative_paths}
     if min(depths) >= 3 and tops <= KNOWN_SPLIT_NAMES:
         return "split_class_folders", f"top folders {sorted(tops)} are split names"
+    if max(depths) == 2 and tops <= KNOWN_SPLIT_NAMES:  # a class named "train" is not one
+        return "split_folders", f"the folders {sorted(tops)} are split names, not classes"
     return "class_folders", "every file sits in a subfolder, taken as its class"
 
 
@@ -50,6 +54,10 @@ def ref_from_folder(relative: str, uri: str, layout: str, split: Optional[str]) 
         if len(parts) < 2:
             raise ListingError(f"{uri} is not inside a class folder (layout class_folders)")
         return ImageRef(key=relative, uri=uri, label=parts[0], split=split or "train")
+    if layout == "split_folders":
+        if len(parts) < 2:
+            raise ListingError(f"{uri} is not inside a SPLIT/ folder (layout split_folders)")
+        return ImageRef(key=relative, uri=uri, split=parts[0])
     if layout == "split_class_folders":
         if len(parts) < 3:
             raise ListingError(f"{uri} is not inside SPLIT/CLASS/ folders (layout split_class_folders)")

@@ -11,7 +11,7 @@ from transforms.dataset.labels import LabelRule
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
-from transforms.inputs.layouts import has_image_extension, ref_from_folder
+from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.paths import dirname, is_remote, relative_to
 from transforms.inputs.splits import SplitRule, assign_split
@@ -82,7 +82,7 @@ class _FolderRefFn(beam.DoFn):
         if isinstance(labelled, Failure):
             yield beam.pvalue.TaggedOutput(FAILURES, labelled)
             return
-        if self._plan.layout != "split_class_folders":
+        if self._plan.layout not in SPLIT_LAYOUTS:
             labelled = dataclasses.replace(labelled, split=_split(labelled.key, self._rule))
         yield labelled
 

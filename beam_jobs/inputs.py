@@ -11,7 +11,7 @@ from transforms.inputs.annotations.model import AnnotationError
 from transforms.inputs.annotations.yolo import read_dataset_yaml
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
-from transforms.inputs.layouts import detect_layout, has_image_extension
+from transforms.inputs.layouts import FOLDER_DEPTH, detect_layout, has_image_extension
 from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
 from transforms.records.features import RESERVED_PREFIX
@@ -124,7 +124,7 @@ def probe_images(root: str, extensions: Tuple[str, ...], exclude: Tuple[str, ...
 
 def check_layout(layout: str, sample: List[str]) -> None:
     """A layout set in the config that the folder contradicts is one line, not a job of failures."""
-    depth = {"class_folders": 2, "split_folders": 2, "split_class_folders": 3}.get(layout, 1)
+    depth = FOLDER_DEPTH.get(layout, 1)
     shallow = [p for p in sample if p.count("/") + 1 < depth]
     if shallow:
         raise ConfigError("input.layout", f"{layout} needs files at least {depth - 1} folder(s) deep, but "

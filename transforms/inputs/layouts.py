@@ -18,6 +18,7 @@ DEFAULT_EXTENSIONS = (
 )
 KNOWN_SPLIT_NAMES = frozenset({"train", "training", "validation", "val", "valid", "test", "eval", "dev"})
 SPLIT_LAYOUTS = ("split_folders", "split_class_folders")  # the first folder names the split
+FOLDER_DEPTH = {"class_folders": 2, "split_folders": 2, "split_class_folders": 3}  # a file's least parts
 
 
 def has_image_extension(path: str, extensions: Sequence[str]) -> bool:

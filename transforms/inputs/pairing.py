@@ -23,15 +23,19 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 
 def parts(path: str) -> Tuple[str, ...]:
-    """A path's folders and its file stem. Backslashes are folders too: Windows tools write
-    them into COCO `file_name`s and CSV `filename`s."""
-    if "\\" in path or "//" in path or "./" in path or path.startswith("/") or path.endswith(("/", ".")):
-        pieces = [piece for piece in path.replace("\\", "/").split("/") if piece not in ("", ".")]
-    else:  # the usual relative path: every piece is a name (a job looks up every image's)
-        pieces = path.split("/")
+    """A path's folders and its file stem."""
+    pieces = _pieces(path)
     if pieces:
         pieces[-1] = posixpath.splitext(pieces[-1])[0]
     return tuple(pieces)
+
+
+def _pieces(path: str) -> List[str]:
+    """A path's folders and file name, extension kept. Backslashes are folders too: Windows
+    tools write them into COCO `file_name`s and CSV `filename`s."""
+    if "\\" in path or "//" in path or "./" in path or path.startswith("/") or path.endswith(("/", ".")):
+        return [piece for piece in path.replace("\\", "/").split("/") if piece not in ("", ".")]
+    return path.split("/")  # the usual relative path: every piece is a name (a job looks up every image's)
 
 
 def stem(path: str) -> str:
@@ -81,26 +85,21 @@ def exact(key: str, wanted: Tuple[str, ...], paths: Sequence[str], index: Dict[T
     return (same[0] if same else None), same
 
 
-def _pieces(path: str) -> Tuple[str, ...]:
-    """A path's folders and file name, extension kept."""
-    return tuple(piece for piece in path.replace("\\", "/").split("/") if piece not in ("", "."))
-
-
 def pair(keys: Sequence[str], paths: Sequence[str]) -> List[Choice]:
     """For each image key, what it gets among the items `paths` of its stem (module docstring)."""
     choices: List[Choice] = [None] * len(keys)
     taken: Set[int] = set()
     rest: List[int] = []
-    index = by_parts(paths)
+    index, key_parts = by_parts(paths), [parts(key) for key in keys]
     for image, key in enumerate(keys):
-        choices[image], same = exact(key, parts(key), paths, index)
+        choices[image], same = exact(key, key_parts[image], paths, index)
         taken.update(same)
         if not same:
             rest.append(image)
     items = [index for index in range(len(paths)) if index not in taken]
     if not rest or not items:
         return choices
-    key_parts, item_parts = [parts(key) for key in keys], [parts(path) for path in paths]
+    item_parts = [parts(path) for path in paths]
     image_best = _best(rest, key_parts, items, item_parts)
     item_best = _best(items, item_parts, rest, key_parts)
     for image in rest:

@@ -24,7 +24,6 @@ from transforms.records.features import (
     KEY_XMIN,
     KEY_YMAX,
     KEY_YMIN,
-    OBJECT_FEATURES,
     FeatureValue,
     as_list,
     feature_kind,
@@ -77,10 +76,9 @@ def build_example(
     """A converted image as a serialized tf.train.Example; with `objects` (object_features,
     mask keys), those features too, and (detection, unless `keep_label`) no classification label."""
     features = image_features(image, label if objects is None or keep_label else None, kinds)
-    if objects is None:
-        return serialize_example(features)
-    features.update(objects)
-    return serialize_example(features, OBJECT_FEATURES, OBJECT_FEATURES)  # object_features' lists are typed
+    if objects is not None:
+        features.update(objects)
+    return serialize_example(features)
 
 
 def object_features(placed: Sequence[Tuple[str, int, Box, float, bool, bool, bool, str]],

@@ -49,6 +49,10 @@ OBJECT_FEATURES = {
     "image/object/view": BYTES,
 }
 
+# Every key the project itself writes, with its one kind; its values are built as that kind's
+# Python type (int, float, str or bytes, or lists of them), never read from a listing.
+OWN_FEATURES = {**BASE_FEATURES, **LABEL_FEATURES, **OBJECT_FEATURES, KEY_OBJECT_MASK: BYTES, **SEGMENTATION_FEATURES}
+
 FeatureValue = Union[bytes, str, int, float, bool, Sequence[Union[bytes, str, int, float, bool]]]
 
 

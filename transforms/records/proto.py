@@ -81,7 +81,7 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
                 if isinstance(value, str):
                     feature.bytes_list.value.append(value.encode("utf-8"))
                 elif not isinstance(value, (list, tuple)):
-                    feature.bytes_list.value.append(bytes(value))  # bytes as they are, no copy
+                    feature.bytes_list.value.append(bytes(value))  # type: ignore[arg-type]  # bytes: as they are, no copy
                 elif value:
                     feature.bytes_list.value.extend([v.encode("utf-8") if isinstance(v, str) else bytes(v)
                                                      for v in value])

@@ -359,8 +359,10 @@ def main() -> None:
                         help="files in the large run of --memory (issue 16 asks about 200000)")
     parser.add_argument("--memory", action="store_true",
                         help="also compare the project's peak RSS on 4,000 and --memory-files files (pass-through)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run each workload's contenders in turn this many times; report medians")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="run each workload's contenders in turn this many times, alternating their order; "
+                             "report medians (issue 16 reads medians of three; this machine's speed drifts by "
+                             "up to 20%% within the hour, so one round compares little)")
     parser.add_argument("--quality-sample", type=int, default=100,
                         help="how many distinct inputs of each converting workload the PSNR is taken over")
     parser.add_argument("--beam-sink", action="store_true",

@@ -154,7 +154,7 @@ def convert_command(args: argparse.Namespace) -> int:
             _say(line)
         return EXIT_OK
     annotations = cfg.input.annotations
-    for _, path in annotations.files_by_split() if annotations.format != "none" else ():
+    for _, path in annotations.files_by_split() if annotations.given else ():
         prefetch(annotations.format, path)  # read on another core while Beam is imported
     with collector_paused():  # importing Beam and building the job: the run collects, frozen (runtime/collector)
         from beam_jobs.conversion import run_convert, summary_lines

@@ -101,6 +101,11 @@ class AnnotationsConfig(_Section):
             raise ValueError(f"[path] a {{split: file}} map is for COCO; {self.format} takes one path")
         return self
 
+    @property
+    def given(self) -> bool:
+        """Whether the job is a detection job: records carry objects, not a class label."""
+        return self.format != "none"
+
     def files_by_split(self) -> Tuple[Tuple[str, str], ...]:
         """(split, file) per annotation file; split "" when one file serves every split."""
         if isinstance(self.path, dict):

@@ -106,7 +106,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
     failures = (list_failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error, error_type)
-    detection = annotations.format != "none"
+    detection = annotations.given
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id,
                               tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression),
                               detection, bool(cfg.input.masks))
@@ -190,7 +190,7 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
     use_emulator_anonymously()
     classes = check_annotations(cfg, keep=not runner.distributed)
     plan = dataclasses.replace(resolve_input(cfg.input, cfg.output.path), classes=classes)
-    say(f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
+    say(f"input: {plan.describe(cfg.input.annotations.given)}")
     out = cfg.output.path
     if not is_remote(out) and os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError("output.path", f"{out} is a file, not a folder")
@@ -302,7 +302,7 @@ def new_pipeline(runner: JobRunner, options) -> beam.Pipeline:
 def dry_run(cfg: JobConfig, runner: JobRunner, job_file: str, say: Callable[[str], None]) -> None:
     """Build the job without contacting any service (nothing is listed, staged or submitted)."""
     plan = offline_input_plan(cfg.input)
-    say(f"dry run: input {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})")
+    say(f"dry run: input {plan.describe(cfg.input.annotations.given)}")
     options = runner.options(cfg, dry_run=True)
     pipeline = new_pipeline(runner, options)
     build_pipeline(pipeline, cfg, runner, plan, f"{cfg.output.path}/{TEMP_PREFIX}{fingerprint(cfg)}")
@@ -318,8 +318,9 @@ def summary_lines(manifest: Manifest, path: str) -> list:
         shards = "shard" if entry.num_shards == 1 else "shards"
         lines.append(f"  {split}: {entry.num_examples} records in {entry.num_shards} {shards}, "
                      f"{entry.num_bytes / 1e6:.1f} MB")
-    if manifest.labels:
-        lines.append(f"  labels: {len(manifest.labels)} classes in labels.txt")
+    classes = sum(1 for name in manifest.labels if name)  # not the unnamed ids below the first (0: the background)
+    if classes:
+        lines.append(f"  labels: {classes} {'class' if classes == 1 else 'classes'} in labels.txt")
     if manifest.tfds == "written":
         lines.append(f"  tfds: tfds.builder_from_directory({path!r}) reads it")
     elif manifest.tfds:

@@ -178,7 +178,7 @@ def label_rule(cfg: JobConfig, declared: Tuple[Tuple[str, int], ...] = ()) -> La
         if len(set(names)) != len(names):
             raise ConfigError("input.labels", f"{cfg.input.labels} names a class twice")
     pattern = cfg.input.label_from.regex if cfg.input.label_from else None
-    detection = cfg.input.annotations.format != "none"  # ids from 1: 0 is the background of detection
+    detection = cfg.input.annotations.given  # ids from 1: 0 is the background of detection
     return LabelRule(names, max(cfg.input.label_offset, 1) if detection else cfg.input.label_offset, pattern,
                      declared)
 
@@ -191,7 +191,7 @@ def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, in
     class, the Object Detection API's the background); they stay in the label map without objects."""
     a = cfg.input.annotations
     declared: Dict[str, int] = {}
-    for split, path in a.files_by_split() if a.format != "none" else ():
+    for split, path in a.files_by_split() if a.given else ():
         key = f"input.annotations.path.{split}" if split else "input.annotations.path"
         if not files.exists(path):
             raise ConfigError(key, f"{path} does not exist")

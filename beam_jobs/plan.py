@@ -203,7 +203,7 @@ def plan_lines(cfg: JobConfig) -> List[str]:
     refs, duplicates = one_per_key(with_splits(listed.refs, cfg.split_rule()))
     if cfg.input.limit is not None:
         refs = limited(refs, cfg.input.limit)
-    lines = [f"input: {plan.kind} {plan.pattern}, layout {plan.layout} ({plan.reason})"]
+    lines = [f"input: {plan.describe(cfg.input.annotations.given)}"]
     if plan.kind not in ("listing", "yolo"):
         lines.append(f"  files: {listed.files} found, {listed.skipped} skipped by input.extensions, "
                      f"{len(listed.refs) + sum(listed.failed.values())} taken")
@@ -212,7 +212,7 @@ def plan_lines(cfg: JobConfig) -> List[str]:
     if duplicates:
         lines.append(f"  would fail: {duplicates} (list: DuplicateKey, a key listed more than once)")
     lines += [f"  {line}" for line in paired]
-    lines += _object_lines(refs) if cfg.input.annotations.format != "none" else _class_lines(refs)
+    lines += _object_lines(refs) if cfg.input.annotations.given else _class_lines(refs)
     sample = heapq.nsmallest(SAMPLE, refs, key=ref_order)
     measured = time.monotonic()
     record_bytes = mean_record_bytes(sample, cfg.image.spec()) or 0.0

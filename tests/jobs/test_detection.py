@@ -613,3 +613,20 @@ def test_a_detection_export_with_split_folders_keeps_its_splits(tmp_path, capsys
     info = manifest(tmp_path / "out")
     assert {s: e["num_examples"] for s, e in info["splits"].items()} == {"train": 3, "valid": 1}
     assert info["labels"] == ["", "red"] and info["splits"]["valid"]["classes"] == {"red": 1}
+
+
+def test_class_folders_with_annotations_say_the_classes_are_the_objects(tmp_path, capsys):
+    """VOC images kept in folders (cats/1.jpg, dogs/2.jpg): the folders name no class in a
+    detection dataset, and the classes counted are the objects' (not the background's empty
+    id 0): the first and last lines said "taken as its class" and "2 classes" for one."""
+    for folder, name in (("cats", "1"), ("dogs", "2")):
+        imaging.write(tmp_path / "images" / folder / f"{name}.jpg", picture())
+        (tmp_path / "xml").mkdir(exist_ok=True)
+        (tmp_path / "xml" / f"{name}.xml").write_text(voc_xml(f"{name}.jpg", SIZE, [("red", RECTS["red"])]))
+    assert convert(f"input.path={tmp_path / 'images'}", f"output.path={tmp_path / 'out'}",
+                   "input.annotations.format=voc", f"input.annotations.path={tmp_path / 'xml'}") == 0
+    said = capsys.readouterr().out
+    assert "layout class_folders (every file sits in a subfolder; with annotations the classes are the objects', " \
+           "not the folders)" in said
+    assert "  labels: 1 class in labels.txt" in said.splitlines()
+    assert manifest(tmp_path / "out")["labels"] == ["", "red"]

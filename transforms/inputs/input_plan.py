@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Tuple
 
+from transforms.inputs.layouts import describe_layout
+
 
 @dataclasses.dataclass(frozen=True)
 class InputPlan:
@@ -22,3 +24,7 @@ class InputPlan:
     splits_seen: Tuple[str, ...] = ()  # split folders the layout probe found
     exclude: Tuple[str, ...] = ()  # never inputs: the output folder when it lies inside the input
     classes: Tuple[Tuple[str, int], ...] = ()  # (name, id) the annotations declare (COCO categories, YOLO names)
+
+    def describe(self, detection: bool) -> str:
+        """What is read, its layout and why, as a run's first line says it."""
+        return f"{self.kind} {self.pattern}, {describe_layout(self.layout, self.reason, detection)}"

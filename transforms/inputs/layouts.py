@@ -43,7 +43,19 @@ def detect_layout(relative_paths: Sequence[str]) -> Tuple[str, str]:
         return "split_class_folders", f"top folders {sorted(tops)} are split names"
     if max(depths) == 2 and tops <= KNOWN_SPLIT_NAMES:  # a class named "train" is not one
         return "split_folders", f"the folders {sorted(tops)} are split names, not classes"
-    return "class_folders", "every file sits in a subfolder, taken as its class"
+    return "class_folders", "every file sits in a subfolder"
+
+
+CLASS_LAYOUTS = ("class_folders", "split_class_folders")  # a folder names each file's class
+
+
+def describe_layout(layout: str, reason: str, detection: bool) -> str:
+    """A layout and why it was chosen, as the run's first line says it; with annotations the
+    classes are the objects' (the folders only group the images), so a class layout says so."""
+    if layout in CLASS_LAYOUTS:
+        reason += "; with annotations the classes are the objects', not the folders" if detection \
+            else f"; {'its' if layout == 'class_folders' else 'the second'} folder is each file's class"
+    return f"layout {layout} ({reason})"
 
 
 def ref_from_folder(relative: str, uri: str, layout: str, split: Optional[str]) -> ImageRef:

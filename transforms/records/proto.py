@@ -77,14 +77,13 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
         kind = typed.get(key)
         if kind is not None:
             feature = feature_map[key]
-            if kind == BYTES:
+            if kind == BYTES:  # str encoded, bytes as they are (anything else is refused, never made bytes)
                 if isinstance(value, str):
                     feature.bytes_list.value.append(value.encode("utf-8"))
                 elif not isinstance(value, (list, tuple)):
-                    feature.bytes_list.value.append(bytes(value))  # type: ignore[arg-type]  # bytes: as they are, no copy
+                    feature.bytes_list.value.append(value)  # type: ignore[arg-type]
                 elif value:
-                    feature.bytes_list.value.extend([v.encode("utf-8") if isinstance(v, str) else bytes(v)
-                                                     for v in value])
+                    feature.bytes_list.value.extend([v.encode("utf-8") if isinstance(v, str) else v for v in value])
                 else:  # an empty list still says its kind
                     feature.bytes_list.SetInParent()
                 continue

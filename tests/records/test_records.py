@@ -69,9 +69,9 @@ def test_the_projects_keys_refuse_a_value_of_another_type():
     """The project's own keys are taken by their fixed kind without a conversion per value: a
     value of another type is an error (a failed record), never bytes made of it (bytes(3) is
     three zero bytes)."""
-    for features in ({"image/encoded": 3}, {"image/object/class/text": ["cat", 3]}, {"image/height": "7"},
+    for given in ({"image/encoded": 3}, {"image/object/class/text": ["cat", 3]}, {"image/height": "7"},
                      {"image/object/bbox/xmin": ["0.5"]}):
         with pytest.raises(TypeError):
-            proto.serialize_example(features)
+            proto.serialize_example(given)
     parsed = proto.parse_example(proto.serialize_example({"image/object/class/text": [], "image/height": 7}))
     assert parsed == {"image/object/class/text": [], "image/height": [7]}

@@ -70,7 +70,7 @@ def test_the_projects_keys_refuse_a_value_of_another_type():
     value of another type is an error (a failed record), never bytes made of it (bytes(3) is
     three zero bytes)."""
     for given in ({"image/encoded": 3}, {"image/object/class/text": ["cat", 3]}, {"image/height": "7"},
-                     {"image/object/bbox/xmin": ["0.5"]}):
+                  {"image/object/bbox/xmin": ["0.5"]}):
         with pytest.raises(TypeError):
             proto.serialize_example(given)
     parsed = proto.parse_example(proto.serialize_example({"image/object/class/text": [], "image/height": 7}))

@@ -19,6 +19,7 @@ DEFAULT_EXTENSIONS = (
 KNOWN_SPLIT_NAMES = frozenset({"train", "training", "validation", "val", "valid", "test", "eval", "dev"})
 SPLIT_LAYOUTS = ("split_folders", "split_class_folders")  # the first folder names the split
 FOLDER_DEPTH = {"class_folders": 2, "split_folders": 2, "split_class_folders": 3}  # a file's least parts
+CLASS_FOLDER = {"class_folders": "its folder", "split_class_folders": "the second folder"}  # names a file's class
 
 
 def has_image_extension(path: str, extensions: Sequence[str]) -> bool:
@@ -46,15 +47,14 @@ def detect_layout(relative_paths: Sequence[str]) -> Tuple[str, str]:
     return "class_folders", "every file sits in a subfolder"
 
 
-CLASS_LAYOUTS = ("class_folders", "split_class_folders")  # a folder names each file's class
-
-
 def describe_layout(layout: str, reason: str, detection: bool) -> str:
     """A layout and why it was chosen, as the run's first line says it; with annotations the
     classes are the objects' (the folders only group the images), so a class layout says so."""
-    if layout in CLASS_LAYOUTS:
-        reason += "; with annotations the classes are the objects', not the folders" if detection \
-            else f"; {'its' if layout == 'class_folders' else 'the second'} folder is each file's class"
+    folder = CLASS_FOLDER.get(layout)
+    if folder and detection:
+        reason += "; with annotations the classes are the objects', not the folders"
+    elif folder:
+        reason += f"; {folder} is each file's class"
     return f"layout {layout} ({reason})"
 
 

@@ -1,10 +1,11 @@
-"""ordered_map: results in input order, at most `window` in flight, errors raised in order."""
+"""ordered_map: results in input order, at most `window` in flight, errors raised in order; ordered_runs_map
+over runs of items."""
 import threading
 import time
 
 import pytest
 
-from transforms.runtime.ordered_map import ordered_map
+from transforms.runtime.ordered_map import ordered_map, ordered_runs_map
 
 
 def test_results_come_in_input_order_whatever_finishes_first():
@@ -47,3 +48,23 @@ def test_an_error_is_raised_at_its_place():
     assert [next(results)[0] for _ in range(3)] == [0, 1, 2]
     with pytest.raises(ValueError, match="three"):
         next(results)
+
+
+def test_runs_are_mapped_in_order_and_flattened_back_to_items():
+    calls = []
+
+    def squares(run):
+        calls.append(list(run))
+        time.sleep(0.001 * (5 - len(calls) % 5))  # later runs finish first
+        return [n * n for n in run]
+
+    assert list(ordered_runs_map(squares, list(range(100)), threads=2, run=16)) == [(n, n * n) for n in range(100)]
+    assert max(map(len, calls)) == 12  # 100 items for 2 threads: runs shrink to give each thread four
+    assert sorted(n for run in calls for n in run) == list(range(100))
+
+
+def test_runs_of_a_short_input_are_single_items():
+    calls = []
+    assert list(ordered_runs_map(lambda run: calls.append(run) or run, ["a", "b", "c"], threads=2, run=16)) == [
+        ("a", "a"), ("b", "b"), ("c", "c")]
+    assert calls == [["a"], ["b"], ["c"]]

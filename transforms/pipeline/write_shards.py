@@ -25,10 +25,10 @@ from transforms.inputs.paths import is_remote
 from transforms.pipeline.facts import DatasetFacts
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.native_memory import TRIM_EVERY, release_free_memory
-from transforms.runtime.ordered_map import ordered_map
+from transforms.runtime.ordered_map import ordered_runs_map
 from transforms.runtime.pool import shared_pool
 from transforms.runtime.progress import PROGRESS
-from transforms.runtime.work import DetectionSpec, RecordSettings, mean_record_bytes, record_for, record_label
+from transforms.runtime.work import DetectionSpec, RecordSettings, mean_record_bytes, record_label, records_for
 from transforms.storage import files
 from transforms.storage.shard_markers import (
     Checksummed,
@@ -161,7 +161,8 @@ class _WriteShardFn(beam.DoFn):
         gzip = s.compression == "gzip"
         with _removed_if_unfinished(partial), files.create(partial, gzip=gzip) as raw:
             handle = Checksummed(raw)  # the CRC of the bytes on disk, unless gzip compresses them after
-            for ref, record in ordered_map(self._converter(facts), ordered, threads):
+            convert, run = self._converter(facts)
+            for ref, record in ordered_runs_map(convert, ordered, threads, run):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
                     PROGRESS.advance(failed=1)
@@ -196,8 +197,9 @@ class _WriteShardFn(beam.DoFn):
         write_marker(path, marker)
         return marker
 
-    def _converter(self, facts: DatasetFacts) -> Callable:
-        """ImageRef -> record bytes or Failure, in worker processes or in the calling thread."""
+    def _converter(self, facts: DatasetFacts) -> Tuple[Callable[[List[ImageRef]], list], int]:
+        """(refs -> their records or Failures, how many refs a thread takes at a time): in the
+        threads, RUN at a time (runtime.work.records_for); in worker processes, one."""
         s = self._settings
         labels, kinds = facts.labels, facts.kinds
         detection = None
@@ -207,8 +209,9 @@ class _WriteShardFn(beam.DoFn):
         settings = RecordSettings(s.image, labels, kinds, detection, s.mask_ignore)
         if s.processes:
             pool = shared_pool(s.processes)
-            return lambda ref: pool.record(ref, s.image, record_label(ref, settings), kinds, detection, s.mask_ignore)
-        return functools.partial(record_for, settings=settings)
+            return (lambda refs: [pool.record(ref, s.image, record_label(ref, settings), kinds, detection,
+                                              s.mask_ignore) for ref in refs]), 1
+        return functools.partial(records_for, settings=settings), RUN
 
 
 @contextlib.contextmanager
@@ -222,6 +225,7 @@ def _removed_if_unfinished(path: str) -> Iterator[None]:
         raise
 
 
+RUN = 16  # refs a converting thread takes at a time (runtime.work.records_for)
 REMOTE_THREADS = 8  # per shard writer for inputs in a bucket (see converter_threads)
 
 

@@ -1,9 +1,9 @@
-"""An in-order, bounded parallel map: threads overlap I/O and Pillow's GIL-free work."""
+"""An in-order, bounded parallel map: threads overlap I/O and the codecs' GIL-free work."""
 from __future__ import annotations
 
 import collections
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Deque, Iterable, Iterator, Tuple, TypeVar
+from typing import Callable, Deque, Iterable, Iterator, List, Sequence, Tuple, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -30,3 +30,15 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int,
         while pending:
             head, future = pending.popleft()
             yield head, future.result()
+
+
+def ordered_runs_map(fn: Callable[[List[T]], List[R]], items: Sequence[T], threads: int,
+                     run: int) -> Iterator[Tuple[T, R]]:
+    """ordered_map over runs of up to `run` consecutive items (`fn` maps a run to its results,
+    in order), flattened back to (item, result): for work that is cheaper done a run at a time
+    (runtime.work.records_for). Runs shrink to give each thread at least four, so a short
+    input still keeps every thread busy."""
+    size = max(1, min(run, len(items) // (4 * max(1, threads))))
+    runs = [list(items[start:start + size]) for start in range(0, len(items), size)]
+    for chunk, results in ordered_map(fn, runs, threads):
+        yield from zip(chunk, results)

@@ -16,7 +16,7 @@ from transforms.inputs.splits import SplitRule
 from transforms.pipeline.facts import DatasetFacts, GatherFacts
 from transforms.pipeline.finalize import Finalize, OutputSettings
 from transforms.pipeline.list_images import ListImages
-from transforms.pipeline.write_shards import ShardSettings, WriteShards, converter_threads
+from transforms.pipeline.write_shards import RUN, ShardSettings, WriteShards, converter_threads, run_length
 
 TRAIN = SplitRule((("train", 1.0),))
 
@@ -157,3 +157,11 @@ def test_converter_threads():
     assert converter_threads(auto, remote=True) == 8  # reads wait on the network
     assert converter_threads(ShardSettings(temp_dir="t", image=image, threads=3), remote=True) == 3
     assert converter_threads(ShardSettings(temp_dir="t", image=image, threads=1, processes=4), remote=False) == 8
+
+
+def test_runs_are_sized_by_the_records_written_so_far():
+    assert run_length(0, 0, RUN) == 1  # nothing known yet: one ref a run
+    assert run_length(100, 100 * 35_000, RUN) == RUN  # 341x256 JPEGs: the longest run
+    assert run_length(10, 10 * 200_000, RUN) == 10  # PNGs of 200 KB: about 2 MB a run
+    assert run_length(10, 10 * 3_000_000, RUN) == 1  # raw 1000x1000 RGB: one at a time, as before
+    assert run_length(100, 100 * 35_000, 4) == 4  # never longer than the caller allows

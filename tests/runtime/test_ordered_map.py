@@ -50,6 +50,7 @@ def test_an_error_is_raised_at_its_place():
         next(results)
 
 
+
 def test_runs_are_mapped_in_order_and_flattened_back_to_items():
     calls = []
 
@@ -58,13 +59,24 @@ def test_runs_are_mapped_in_order_and_flattened_back_to_items():
         time.sleep(0.001 * (5 - len(calls) % 5))  # later runs finish first
         return [n * n for n in run]
 
-    assert list(ordered_runs_map(squares, list(range(100)), threads=2, run=16)) == [(n, n * n) for n in range(100)]
+    assert list(ordered_runs_map(squares, list(range(100)), 2, lambda: 16)) == [(n, n * n) for n in range(100)]
     assert max(map(len, calls)) == 12  # 100 items for 2 threads: runs shrink to give each thread four
     assert sorted(n for run in calls for n in run) == list(range(100))
 
 
+def test_each_run_is_as_long_as_the_caller_says_when_it_is_handed_out():
+    taken, calls = [], []
+
+    def sizes():  # a caller sizing runs by what it has taken so far
+        return 1 if len(taken) < 3 else 5
+
+    for item, _ in ordered_runs_map(lambda run: calls.append(run) or run, list(range(40)), 1, sizes):
+        taken.append(item)
+    assert [len(run) for run in calls[:3]] == [1, 1, 1] and {len(run) for run in calls[3:-1]} == {5}
+
+
 def test_runs_of_a_short_input_are_single_items():
     calls = []
-    assert list(ordered_runs_map(lambda run: calls.append(run) or run, ["a", "b", "c"], threads=2, run=16)) == [
+    assert list(ordered_runs_map(lambda run: calls.append(run) or run, ["a", "b", "c"], 2, lambda: 16)) == [
         ("a", "a"), ("b", "b"), ("c", "c")]
     assert calls == [["a"], ["b"], ["c"]]

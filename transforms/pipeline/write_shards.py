@@ -161,8 +161,9 @@ class _WriteShardFn(beam.DoFn):
         gzip = s.compression == "gzip"
         with _removed_if_unfinished(partial), files.create(partial, gzip=gzip) as raw:
             handle = Checksummed(raw)  # the CRC of the bytes on disk, unless gzip compresses them after
-            convert, run = self._converter(facts)
-            for ref, record in ordered_runs_map(convert, ordered, threads, run):
+            convert, most = self._converter(facts)
+            sized = lambda: run_length(count, size, most)  # noqa: B023,E731 - the counts as each run is cut
+            for ref, record in ordered_runs_map(convert, ordered, threads, sized):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()
                     PROGRESS.advance(failed=1)
@@ -225,8 +226,15 @@ def _removed_if_unfinished(path: str) -> Iterator[None]:
         raise
 
 
-RUN = 16  # refs a converting thread takes at a time (runtime.work.records_for)
+RUN = 16  # refs a converting thread takes at a time at most (runtime.work.records_for)
+RUN_BYTES = 2 * 1024 * 1024  # and about this many bytes of records: a run of raw or PNG output is shorter
 REMOTE_THREADS = 8  # per shard writer for inputs in a bucket (see converter_threads)
+
+
+def run_length(records: int, record_bytes: int, most: int) -> int:
+    """How many refs the next run takes: `most`, or fewer where records are large, as a run holds
+    its records until the writer takes them (about RUN_BYTES a run); one until a record is known."""
+    return 1 if not records else max(1, min(most, RUN_BYTES * records // max(1, record_bytes)))
 
 
 def converter_threads(settings: ShardSettings, remote: bool) -> int:

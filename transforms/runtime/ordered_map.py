@@ -32,13 +32,22 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int,
             yield head, future.result()
 
 
+
 def ordered_runs_map(fn: Callable[[List[T]], List[R]], items: Sequence[T], threads: int,
-                     run: int) -> Iterator[Tuple[T, R]]:
-    """ordered_map over runs of up to `run` consecutive items (`fn` maps a run to its results,
-    in order), flattened back to (item, result): for work that is cheaper done a run at a time
-    (runtime.work.records_for). Runs shrink to give each thread at least four, so a short
-    input still keeps every thread busy."""
-    size = max(1, min(run, len(items) // (4 * max(1, threads))))
-    runs = [list(items[start:start + size]) for start in range(0, len(items), size)]
-    for chunk, results in ordered_map(fn, runs, threads):
-        yield from zip(chunk, results)
+                     run_size: Callable[[], int]) -> Iterator[Tuple[T, R]]:
+    """ordered_map over runs of consecutive items (`fn` maps a run to its results, in order),
+    flattened back to (item, result): for work that is cheaper done a run at a time
+    (runtime.work.records_for). Each run is cut as it is handed out, as long as `run_size()`
+    says then (so a caller can size runs by what earlier results weighed), and never so long
+    that a thread would get fewer than four: a short input still keeps every thread busy."""
+    most = max(1, len(items) // (4 * max(1, threads)))
+
+    def runs() -> Iterator[List[T]]:
+        start = 0
+        while start < len(items):
+            size = max(1, min(most, run_size()))
+            yield list(items[start:start + size])
+            start += size
+
+    for run, results in ordered_map(fn, runs(), threads):
+        yield from zip(run, results)

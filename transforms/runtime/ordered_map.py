@@ -32,7 +32,6 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int,
             yield head, future.result()
 
 
-
 def ordered_runs_map(fn: Callable[[List[T]], List[R]], items: Sequence[T], threads: int,
                      run_size: Callable[[], int]) -> Iterator[Tuple[T, R]]:
     """ordered_map over runs of consecutive items (`fn` maps a run to its results, in order),

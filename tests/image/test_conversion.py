@@ -10,6 +10,7 @@ from PIL import Image, ImageChops
 
 from tests.support import imaging
 from transforms.image.conversion import convert
+from transforms.image.decode import decode, open_image
 from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import (
     CorruptImage,
@@ -407,3 +408,32 @@ def test_png_compression_changes_the_bytes_not_the_pixels():
     assert len(results[0].encoded) > len(results[3].encoded) and results[3].encoded != results[9].encoded  # 0: stored
     pixels = {level: decoded(result).tobytes() for level, result in results.items()}
     assert pixels[0] == pixels[3] == pixels[9] == noisy.tobytes()
+
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_uncompressed_tiffs_read_as_arrays_convert_as_pillow_loads_them(mode, orientation):
+    """An uncompressed RGB or greyscale TIFF's pixels are taken from the file as they are
+    (decode.uncompressed_pixels); for every orientation and output they give the bytes the
+    same pixels give through Pillow's load (a deflate TIFF, which libtiff decodes)."""
+    upright = imaging.photo((45, 31), orientation).convert(mode)
+    plain = imaging.with_orientation(upright, orientation, "TIFF")
+    fix = imaging.STORE_FOR_ORIENTATION[orientation]
+    stored = upright.transpose(fix) if fix is not None else upright
+    deflated = imaging.encode(stored, "TIFF", compression="tiff_adobe_deflate", tiffinfo={274: orientation})
+    for spec in (ImageSpec(resize=ResizeSpec("shorter_side", size=16)), ImageSpec(format="png"),
+                 ImageSpec(format="png", channels=1, resize=ResizeSpec("pad", 20, 20))):
+        array = decode(open_image(plain, spec), plain, spec)
+        assert isinstance(array.pixels, np.ndarray) and not array.upright
+        assert not isinstance(decode(open_image(deflated, spec), deflated, spec).pixels, np.ndarray)
+        assert convert(plain, spec) == convert(deflated, spec)
+
+
+def test_an_uncompressed_tiff_cut_short_is_read_by_pillow_and_says_so():
+    data = imaging.encode(imaging.photo((40, 30)), "TIFF")
+    with pytest.raises(StageError) as error:
+        convert(data[:-500], PNG)
+    assert error.value.stage == "decode"
+    kept = convert(data[:-500], ImageSpec(format="png", allow_truncated=True))
+    assert kept.truncated

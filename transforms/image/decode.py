@@ -141,6 +141,9 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
         stored = getattr(image, "_tile_size", image.size)
         orientation = read_orientation(image)  # from the tags, without loading
         check_strips(image, stored)
+        pixels = uncompressed_pixels(image, data, stored)
+        if pixels is not None:  # turned upright later, as a JPEG's pixels are
+            return Decoded(pixels, stored, orientation, 1.0)
         truncated = load_tiff(image, spec)
         return Decoded(image, stored, orientation, 1.0, upright=True, truncated=truncated)
     if image.format not in JPEG_FORMATS:
@@ -158,6 +161,26 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
     truncated = load(image, spec)
     return Decoded(image, stored, orientation, drafted[1][2] / stored[0] if drafted else 1.0,
                    truncated=truncated or warned)
+
+
+def uncompressed_pixels(image: Image.Image, data: bytes, stored: Tuple[int, int]) -> Optional[np.ndarray]:
+    """An uncompressed 8-bit RGB or greyscale TIFF's pixels as an array over `data`, or None for
+    any other TIFF. Such a file holds the pixels as they are, in one strip Pillow reads as its
+    own mode ("raw", top row first, rows packed): no decoding is due, where Pillow's load copies
+    them in Python-sized chunks with the GIL held (0.76 ms a 517x355 image, and two threads no
+    faster than one; docs/performance.md)."""
+    tiles = getattr(image, "tile", None) or []
+    if len(tiles) != 1 or image.mode not in ("RGB", "L"):
+        return None
+    codec, extents, offset, args = tiles[0]
+    width, height = stored
+    if codec != "raw" or tuple(extents) != (0, 0, width, height) or tuple(args) != (image.mode, 0, 1):
+        return None
+    shape = (height, width, 3) if image.mode == "RGB" else (height, width)
+    count = int(np.prod(shape))
+    if offset < 0 or offset + count > len(data):  # cut short: Pillow's load says how (allow_truncated)
+        return None
+    return np.frombuffer(data, np.uint8, count, offset).reshape(shape)
 
 
 def halves_chroma(spec: ImageSpec) -> bool:

@@ -21,6 +21,7 @@ setup(
         "pydantic>=2.5",
         "google-cloud-storage>=2.10",
         "orjson>=3.9",  # COCO files (apache-beam[gcp] installs it too)
+        "imagecodecs>=2024.1.1",  # PNG decoding through libspng (transforms/image/decode.py)
     ],
     extras_require={
         "tf": ["tensorflow-cpu>=2.15"],

@@ -2,15 +2,16 @@
 import io
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, PngImagePlugin
 
 from tests.support import imaging
 from transforms.image.conversion import convert
-from transforms.image.decode import decode, open_image
+from transforms.image.decode import decode, open_image, plain_png_pixels
 from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import (
     CorruptImage,
@@ -437,3 +438,55 @@ def test_an_uncompressed_tiff_cut_short_is_read_by_pillow_and_says_so():
     assert error.value.stage == "decode"
     kept = convert(data[:-500], ImageSpec(format="png", allow_truncated=True))
     assert kept.truncated
+
+
+def _png(image: Image.Image, **params) -> bytes:
+    return imaging.encode(image, "PNG", **params)
+
+
+def _gamma(value: float) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add(b"gAMA", round(value * 100000).to_bytes(4, "big"))
+    return info
+
+
+def _exif_after_pixels(data: bytes, orientation: int) -> bytes:
+    """`data` with an eXIf chunk (EXIF orientation) placed after its IDAT, as some tools write it."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    body = exif.tobytes()
+    chunk = len(body).to_bytes(4, "big") + b"eXIf" + body + zlib.crc32(b"eXIf" + body).to_bytes(4, "big")
+    end = data.rindex(b"IEND") - 4
+    return data[:end] + chunk + data[end:]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _png(imaging.photo((45, 31), 1)),
+    lambda: _png(imaging.photo((45, 31), 2).convert("L")),
+    lambda: _png(imaging.photo((45, 31), 3), optimize=True),
+    lambda: imaging.with_orientation(imaging.photo((45, 31), 5), 6, "PNG"),
+    lambda: _png(imaging.photo((45, 31), 6), pnginfo=_gamma(0.45455)),  # stated, not applied (as Pillow)
+], ids=["rgb", "grey", "optimized", "exif-orientation", "gamma"])
+def test_plain_pngs_decode_through_libspng_to_pillows_pixels(make):
+    data = make()
+    image = open_image(data, PNG)
+    pixels = plain_png_pixels(image, data)
+    assert pixels is not None
+    reference = Image.open(io.BytesIO(data))
+    reference.load()
+    assert np.array_equal(pixels, np.asarray(reference))
+    assert decode(open_image(data, PNG), data, PNG).orientation == reference.getexif().get(0x0112, 1)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _png(imaging.photo((45, 31)).convert("P")),
+    lambda: _png(imaging.photo((45, 31)).convert("RGBA")),
+    lambda: _png(imaging.photo((45, 31)).convert("I;16")),
+    lambda: _png(imaging.photo((45, 31)), transparency=(1, 2, 3)),
+    lambda: _png(imaging.photo((45, 31)), save_all=True, append_images=[imaging.photo((45, 31), 1)]),
+    lambda: _exif_after_pixels(_png(imaging.photo((45, 31))), 6),
+    lambda: _png(imaging.photo((45, 31)))[:-300],
+], ids=["palette", "rgba", "16-bit", "transparent-colour", "animated", "exif-after-pixels", "cut-short"])
+def test_other_pngs_stay_with_pillow(make):
+    data = make()
+    assert plain_png_pixels(open_image(data, PNG), data) is None

@@ -486,7 +486,21 @@ def test_plain_pngs_decode_through_libspng_to_pillows_pixels(make):
     lambda: _png(imaging.photo((45, 31)), save_all=True, append_images=[imaging.photo((45, 31), 1)]),
     lambda: _exif_after_pixels(_png(imaging.photo((45, 31))), 6),
     lambda: _png(imaging.photo((45, 31)))[:-300],
-], ids=["palette", "rgba", "16-bit", "transparent-colour", "animated", "exif-after-pixels", "cut-short"])
+    lambda: _damaged(_png(imaging.photo((45, 31)))),
+], ids=["palette", "rgba", "16-bit", "transparent-colour", "animated", "exif-after-pixels", "cut-short", "damaged"])
 def test_other_pngs_stay_with_pillow(make):
     data = make()
     assert plain_png_pixels(open_image(data, PNG), data) is None
+
+
+def _damaged(data: bytes) -> bytes:
+    """`data` with a byte of its compressed pixels flipped (libspng and Pillow both refuse it)."""
+    damaged = bytearray(data)
+    damaged[data.index(b"IDAT") + 40] ^= 0x55
+    return bytes(damaged)
+
+
+def test_a_damaged_png_is_a_decode_failure_not_a_wrong_record():
+    with pytest.raises(StageError) as error:
+        convert(_damaged(_png(imaging.photo((45, 31)))), PNG)
+    assert error.value.stage == "decode"

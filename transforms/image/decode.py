@@ -1,8 +1,8 @@
 """Sniffing and decoding: the format from the bytes through an allowlist, the pixel limit
 from the header, EXIF orientation, and pixels decoded no larger than the output needs.
 
-Decoders run inside Pillow (or libjpeg-turbo): nothing reaches an external program (EPS
-would go to Ghostscript). No process-wide switch is touched: a truncated file is refused,
+Decoders run inside Pillow (or libjpeg-turbo, or libspng for PNG): nothing reaches an
+external program (EPS would go to Ghostscript). No process-wide switch is touched: a truncated file is refused,
 or with `allow_truncated` kept as far as it decoded, per image.
 """
 from __future__ import annotations
@@ -133,9 +133,10 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
     """The pixels of `image` (opened from `data`); JPEGs decode no larger than the output needs.
 
     RGB and greyscale JPEGs go through libjpeg-turbo (transforms/image/turbo_jpeg), every
-    other JPEG through Pillow's draft mode (after libjpeg-turbo has listened for warnings),
-    other formats through Pillow at full size. Partly decoded pixels raise, unless
-    `allow_truncated`.
+    other JPEG through Pillow's draft mode (after libjpeg-turbo has listened for warnings);
+    8-bit RGB and greyscale PNGs through libspng, uncompressed TIFFs of those modes are read
+    as they are; other formats through Pillow at full size. Partly decoded pixels raise,
+    unless `allow_truncated`.
     """
     if image.format == "TIFF":  # Pillow turns TIFFs upright as it loads them, and drops the tag
         stored = getattr(image, "_tile_size", image.size)

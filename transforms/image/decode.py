@@ -2,8 +2,8 @@
 from the header, EXIF orientation, and pixels decoded no larger than the output needs.
 
 Decoders run inside Pillow (or libjpeg-turbo, or libspng for PNG): nothing reaches an
-external program (EPS would go to Ghostscript). No process-wide switch is touched: a truncated file is refused,
-or with `allow_truncated` kept as far as it decoded, per image.
+external program (EPS would go to Ghostscript). No process-wide switch is touched: a
+truncated file is refused, or with `allow_truncated` kept as far as it decoded, per image.
 """
 from __future__ import annotations
 
@@ -108,8 +108,9 @@ def read_orientation(image: Image.Image) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Decoded:
-    """Pixels as decoded: a Pillow image or, from TurboJPEG, a uint8 array (RGB: H x W x 3,
-    L: H x W; no Pillow image is made unless asked for, a copy each way), the size and EXIF
+    """Pixels as decoded: a Pillow image or, from TurboJPEG, libspng or an uncompressed TIFF, a
+    uint8 array (RGB: H x W x 3, L: H x W; no Pillow image is made unless asked for, a copy
+    each way), the size and EXIF
     orientation of the pixels as the file stores them, the scale they were decoded at (1/8,
     1/4, 1/2 or 1), whether the decoder already turned them upright (Pillow does for TIFF),
     and whether the data ran short (kept only with allow_truncated)."""
@@ -168,6 +169,15 @@ def decode(image: Image.Image, data: bytes, spec: ImageSpec) -> Decoded:
                    truncated=truncated or warned)
 
 
+ARRAY_SHAPES = ("RGB", "L")  # the modes decoded to uint8 arrays (Decoded.image makes them Pillow images)
+
+
+def array_shape(mode: str, size: Tuple[int, int]) -> Tuple[int, ...]:
+    """The uint8 array of a `mode` image of `size` (width, height): rows, columns[, 3]."""
+    width, height = size
+    return (height, width, 3) if mode == "RGB" else (height, width)
+
+
 def uncompressed_pixels(image: Image.Image, data: bytes, stored: Tuple[int, int]) -> Optional[np.ndarray]:
     """An uncompressed 8-bit RGB or greyscale TIFF's pixels as an array over `data`, or None for
     any other TIFF. Such a file holds the pixels as they are, in one strip Pillow reads as its
@@ -175,13 +185,12 @@ def uncompressed_pixels(image: Image.Image, data: bytes, stored: Tuple[int, int]
     them in Python-sized chunks with the GIL held (0.76 ms a 517x355 image, and two threads no
     faster than one; docs/performance.md)."""
     tiles = getattr(image, "tile", None) or []
-    if len(tiles) != 1 or image.mode not in ("RGB", "L"):
+    if len(tiles) != 1 or image.mode not in ARRAY_SHAPES:
         return None
     codec, extents, offset, args = tiles[0]
-    width, height = stored
-    if codec != "raw" or tuple(extents) != (0, 0, width, height) or tuple(args) != (image.mode, 0, 1):
+    if codec != "raw" or tuple(extents) != (0, 0, *stored) or tuple(args) != (image.mode, 0, 1):
         return None
-    shape = (height, width, 3) if image.mode == "RGB" else (height, width)
+    shape = array_shape(image.mode, stored)
     count = int(np.prod(shape))
     if offset < 0 or offset + count > len(data):  # cut short: Pillow's load says how (allow_truncated)
         return None
@@ -196,7 +205,7 @@ def plain_png_pixels(image: Image.Image, data: bytes) -> Optional[np.ndarray]:
     Same pixels; palettes, transparency, 16 bits, animation and an EXIF block after the
     pixels (Pillow would decode them to read it) stay with Pillow."""
     tiles = getattr(image, "tile", None) or []
-    if (image.mode not in ("RGB", "L") or len(tiles) != 1 or tiles[0][3] != image.mode
+    if (image.mode not in ARRAY_SHAPES or len(tiles) != 1 or tiles[0][3] != image.mode
             or "transparency" in image.info or getattr(image, "is_animated", False)
             or ("exif" not in image.info and b"eXIf" in data)):
         return None
@@ -206,9 +215,7 @@ def plain_png_pixels(image: Image.Image, data: bytes) -> Optional[np.ndarray]:
         pixels = spng_decode(data)
     except Exception:  # noqa: BLE001 - Pillow decodes it again and names the problem
         return None
-    width, height = image.size
-    shape = (height, width, 3) if image.mode == "RGB" else (height, width)
-    return pixels if pixels.dtype == np.uint8 and pixels.shape == shape else None
+    return pixels if pixels.dtype == np.uint8 and pixels.shape == array_shape(image.mode, image.size) else None
 
 
 def png_orientation(image: Image.Image) -> int:

@@ -161,8 +161,8 @@ class _WriteShardFn(beam.DoFn):
         gzip = s.compression == "gzip"
         with _removed_if_unfinished(partial), files.create(partial, gzip=gzip) as raw:
             handle = Checksummed(raw)  # the CRC of the bytes on disk, unless gzip compresses them after
-            convert, most = self._converter(facts)
-            sized = lambda: run_length(count, size, most)  # noqa: B023,E731 - the counts as each run is cut
+            convert, longest = self._converter(facts)
+            sized = lambda: run_length(count, size, longest)  # noqa: B023,E731 - the counts as each run is cut
             for ref, record in ordered_runs_map(convert, ordered, threads, sized):
                 if isinstance(record, Failure):
                     self._failed[record.stage].inc()

@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import tempfile
 import uuid
 from importlib import metadata
 from typing import Callable, ContextManager, Dict, List, Optional
@@ -21,7 +22,7 @@ from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset import tfds_metadata
 from transforms.dataset.manifest import Manifest
-from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, TEMP_PREFIX
+from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, SPILL, TEMP_PREFIX
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.paths import is_remote
 from transforms.pipeline.annotations import AttachAnnotations, AttachMasks
@@ -62,7 +63,7 @@ def convert_processes(cfg: JobConfig, runner: JobRunner) -> int:
     return local_processes(setting)
 
 
-def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSettings:
+def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str, spill_dir: Optional[str] = None) -> ShardSettings:
     out = cfg.output
     return ShardSettings(
         temp_dir=temp_dir, image=cfg.image.spec(),
@@ -71,12 +72,12 @@ def shard_settings(cfg: JobConfig, runner: JobRunner, temp_dir: str) -> ShardSet
         target_bytes=out.shard_size_mb * 1024 * 1024,
         compression=out.compression, index=out.index,
         threads=0 if cfg.parallelism.threads == "auto" else cfg.parallelism.threads,
-        processes=convert_processes(cfg, runner),
+        processes=convert_processes(cfg, runner), spill_dir=spill_dir,
     )
 
 
 def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: InputPlan,
-                   temp_dir: str, run_id: str = "") -> beam.PCollection:
+                   temp_dir: str, run_id: str = "", spill_dir: Optional[str] = None) -> beam.PCollection:
     """Wire the job; it reads as its table of contents."""
     rule = cfg.split_rule()
     labels = label_rule(cfg, plan.classes)
@@ -102,7 +103,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     sample = SAMPLE_SIZE if _sizes_shards(cfg) and cfg.output.sink == "shards" else 0
     facts = (refs, list_failures) | "GatherFacts" >> GatherFacts(sample, labels)
     # -> one DatasetFacts(labels, kinds, num_listed, bucket_counts, sample)
-    shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, runner, plan, temp_dir, facts)
+    shards, shard_failures = refs | "WriteShards" >> write_shards(cfg, runner, plan, temp_dir, facts, spill_dir)
     # -> ShardResult(split, index, num_shards, temp_path, file_name, num_examples, num_bytes)
     failures = (list_failures, shard_failures) | "AllFailures" >> beam.Flatten()
     # -> Failure(uri, stage, error, error_type)
@@ -131,9 +132,9 @@ def _sizes_shards(cfg: JobConfig) -> bool:
 
 
 def write_shards(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str,
-                 facts: beam.PCollection) -> beam.PTransform:
+                 facts: beam.PCollection, spill_dir: Optional[str] = None) -> beam.PTransform:
     """The configured sink: exact hash-ranked shards (default), or Beam's WriteToTFRecord."""
-    settings = shard_settings(cfg, runner, temp_dir)
+    settings = shard_settings(cfg, runner, temp_dir, spill_dir)
     if cfg.output.sink == "beam":
         splits = tuple(sorted(set(cfg.splits) | set(plan.splits_seen)))
         return WriteWithBeamSink(settings, splits, facts)
@@ -225,6 +226,18 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         lock.release(out)
 
 
+def spill_folder(runner: JobRunner, temp_dir: str) -> Optional[str]:
+    """Where the local runner's refs wait while they are grouped (transforms/storage/spill.py),
+    emptied first (a killed run's); none on distributed runners, whose shuffles spill."""
+    if runner.distributed:
+        return None
+    if is_remote(temp_dir):
+        return tempfile.mkdtemp(prefix="image2tfrecord-spill-")
+    folder = f"{temp_dir}/{SPILL}"
+    files.remove_tree(folder)
+    return folder
+
+
 def _disk_full(exc: BaseException) -> bool:
     """Whether the run failed for a full disk (Beam re-raises a DoFn's error under its own types)."""
     while exc is not None:
@@ -241,12 +254,17 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
         shared_pool(processes).warm_up()  # starts while the input is listed
     options = runner.options(cfg)
     pipeline = new_pipeline(runner, options)
-    build_pipeline(pipeline, cfg, runner, plan, temp_dir, run_id)
-    with collector_frozen():  # collects again (the command line paused it), over what the run makes
-        result = pipeline.run()
-        if not runner.started(result, options, say):
-            return None
-        runner.follow(result, say)
+    spill = spill_folder(runner, temp_dir)
+    build_pipeline(pipeline, cfg, runner, plan, temp_dir, run_id, spill)
+    try:
+        with collector_frozen():  # collects again (the command line paused it), over what the run makes
+            result = pipeline.run()
+            if not runner.started(result, options, say):
+                return None
+            runner.follow(result, say)
+    finally:
+        if spill:
+            files.remove_tree(spill)
     counted = counters(result)
     if counted.get("files_skipped"):
         skipped = counted["files_skipped"]

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Tuple, Union
+import io
+import pickle
+from typing import Iterable, Iterator, Optional, Tuple, Union
 
 from transforms.image.geometry import Geometry
 from transforms.inputs.annotations.model import PackedAnnotation
@@ -46,6 +48,25 @@ class ImageRef:
 
 
 _DEFAULTS = tuple(f.default for f in dataclasses.fields(ImageRef))
+
+
+def pack_refs(refs: Iterable[ImageRef]) -> bytes:
+    """Refs as one bytes object (their pickles, one after another): the form in which the job
+    groups them, a bucket's refs at a time, in a spill file on the local runner
+    (transforms/storage/spill.py) or inline in a distributed runner's shuffle."""
+    return b"".join(pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL) for ref in refs)
+
+
+def unpack_refs(data: bytes) -> Iterator[Tuple[ImageRef, bytes]]:
+    """The refs `pack_refs` made `data` of, in order, each with its own packed bytes (to
+    pass on without packing it again)."""
+    stream = io.BytesIO(data)
+    start = 0
+    while start < len(data):
+        ref = pickle.load(stream)
+        end = stream.tell()
+        yield ref, data[start:end]
+        start = end
 
 
 @dataclasses.dataclass(frozen=True)

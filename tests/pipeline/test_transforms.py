@@ -165,3 +165,47 @@ def test_runs_are_sized_by_the_records_written_so_far():
     assert run_length(10, 10 * 200_000, RUN) == 10  # PNGs of 200 KB: about 2 MB a run
     assert run_length(10, 10 * 3_000_000, RUN) == 1  # raw 1000x1000 RGB: one at a time, as before
     assert run_length(100, 100 * 35_000, 4) == 4  # never longer than the caller allows
+
+
+def _keys_in_one_bucket(count):
+    """`count` keys that hash into one bucket, so its refs are cut between shards."""
+    from transforms.dataset.sharding import bucket_of
+
+    seen = {}
+    for i in range(1_000_000):
+        key = f"k{i}.png"
+        found = seen.setdefault(bucket_of(key), [])
+        found.append(key)
+        if len(found) == count:
+            return found
+    raise AssertionError("no bucket filled")
+
+
+def test_spilled_refs_write_the_same_shards_and_failures_as_inline_ones(tmp_path):
+    """The local runner groups refs spilled to files (storage/spill.py), distributed runners inline:
+    the same bytes, a bucket cut between shards and a key listed twice included."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.test_pipeline import TestPipeline
+
+    from beam_jobs.runners.local import LOCAL_DEFAULTS, local_runner
+
+    image = imaging.write(tmp_path / "in" / "one.png", imaging.encode(imaging.photo((12, 10), 3), "PNG"))
+    refs = [ImageRef(key, str(image), "x") for key in _keys_in_one_bucket(6)]
+    refs += [ImageRef(f"other{i}.png", str(image), "x") for i in range(5)]
+    refs.append(ImageRef(refs[0].key, str(image), "x", "validation"))  # listed twice: a DuplicateKey failure
+    outputs = {}
+    for spill in (str(tmp_path / "spill"), None):
+        temp = tmp_path / ("spilled" if spill else "inline")
+        settings = ShardSettings(temp_dir=str(temp), image=ImageSpec(format="png"), shards=3, spill_dir=spill)
+        options = PipelineOptions.from_dictionary(dict(LOCAL_DEFAULTS))
+        with TestPipeline(runner=local_runner(options), options=options) as p:
+            _, failures = p | beam.Create(refs) | WriteShards(settings, _facts(p, refs, {"x": 0}))
+            _ = failures | beam.Map(lambda f: f.error) | beam.io.WriteToText(str(temp / "failures"))
+        outputs[spill is not None] = {path.name: path.read_bytes() for path in sorted(temp.iterdir())
+                                      if not path.name.endswith(".partial")}
+    assert outputs[True] == outputs[False]
+    assert sorted(name for name in outputs[True] if name.endswith(".tfrecord")) == [
+        "train-00000-of-00003.tfrecord", "train-00001-of-00003.tfrecord", "train-00002-of-00003.tfrecord"]
+    failures = b"".join(data for name, data in outputs[True].items() if name.startswith("failures"))
+    assert failures.count(b"DuplicateKey") == 1
+    assert any((tmp_path / "spill").iterdir())  # the refs went through spill files

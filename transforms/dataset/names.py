@@ -11,6 +11,7 @@ JOURNAL = ".image2tfrecord-commit.json"  # present only while a run commits (see
 LOCK = ".image2tfrecord-lock.json"  # present while a run writes this output (see storage/lock)
 HIDDEN_PREFIX = ".image2tfrecord-"
 SHARD_SUFFIX = ".tfrecord"
+SPILL = "spill"  # in a temp area: refs the local runner groups wait there (storage/spill.py)
 INDEX_FOLDER = "index"  # beside the shards, so `train-*` globs (TFX, TFDS) match shards only
 SHARD_PATTERN = re.compile(r"^(index/)?[A-Za-z0-9_]+-\d{5}-of-\d{5}\.(tfrecord(\.gz)?|idx)$")
 

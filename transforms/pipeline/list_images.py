@@ -23,13 +23,15 @@ from transforms.storage import files
 
 class _WalkFolderFn(beam.DoFn):
     """A local folder -> the path of every file below it (transforms.storage.files.walk:
-    symlinked folders followed, hidden ones skipped), and a Failure per unreadable folder."""
+    symlinked folders followed, hidden ones skipped), and a Failure per unreadable folder.
+    In the order the folders list them: the shards' order is the keys' hash order, and a
+    sorted walk held every name of a folder (26 MB for 200,000 files)."""
 
     def __init__(self, exclude: Tuple[str, ...]) -> None:
         self._exclude = exclude
 
     def process(self, root: str) -> Iterator:
-        for path, problem in files.walk(root, self._exclude):
+        for path, problem in files.walk(root, self._exclude, ordered=False):
             if problem:
                 yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(path, STAGE_LIST, "UnreadableFolder", problem))
             else:

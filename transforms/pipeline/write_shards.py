@@ -1,9 +1,11 @@
 """WriteShards: ImageRefs -> TFRecord shards, converting each shard's images as it writes.
 
 Only the small ImageRefs are grouped (by hash bucket to rank them, then by shard), never
-the encoded images: memory stays flat on the local runner and nothing heavy is shuffled
-on Dataflow. One DoFn call per shard converts its images in hash order, with a few
-threads, and streams the records into a temp file that Finalize renames into place.
+the encoded images, and they are grouped packed, a bucket's refs at a time; on the local
+runner, which keeps all it groups in memory, the packs wait in spill files and only where
+they are is grouped (storage/spill.py): memory stays flat, and nothing heavy is shuffled on
+Dataflow. One DoFn call per shard converts its images in hash order, with a few threads,
+and streams the records into a temp file that Finalize renames into place.
 """
 from __future__ import annotations
 
@@ -11,15 +13,17 @@ import collections
 import contextlib
 import dataclasses
 import functools
+import itertools
 import os
 from typing import Any, Callable, Counter, Dict, Generator, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindows
 
 from transforms.dataset.framing import framed_length, write_record
 from transforms.dataset.names import index_file_name, shard_file_name
 from transforms.dataset.sharding import DEFAULT_TARGET_SHARD_BYTES, SplitPlan, bucket_of, plan_shards, ref_order
-from transforms.elements import STAGE_LIST, STAGES, Failure, ImageRef
+from transforms.elements import STAGE_LIST, STAGES, Failure, ImageRef, pack_refs, unpack_refs
 from transforms.image.spec import ImageSpec
 from transforms.inputs.paths import is_remote
 from transforms.pipeline.facts import DatasetFacts
@@ -38,6 +42,7 @@ from transforms.storage.shard_markers import (
     shard_digest,
     write_marker,
 )
+from transforms.storage.spill import Packed, SpillReader, SpillWriter, part_of
 
 Shards = Union[None, int, Tuple[Tuple[str, Optional[int]], ...]]
 
@@ -57,6 +62,7 @@ class ShardSettings:
     index: bool = False  # write DALI / `tfrecord` package .idx files (uncompressed shards)
     threads: int = 0  # 0: auto (see converter_threads), resolved on the worker that writes
     processes: int = 0  # worker processes for decode/encode; 0: in the writer's threads
+    spill_dir: Optional[str] = None  # a local folder for refs while they are grouped (storage/spill.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,19 +87,63 @@ class ShardResult:
         return index_file_name(self.file_name) if self.index_path else None
 
 
-class _OneRefPerKeyFn(beam.DoFn):
-    """(bucket, refs) -> ((split, bucket), refs in shard order), one ref per key: a key
-    listed more than once (in one split or several) keeps its first ref in `ref_order`
-    (by label, then split); the others are `list` failures naming the one kept."""
+class _PackByBucketFn(beam.DoFn):
+    """ImageRef -> (bucket, Packed: the bundle's refs of that bucket), at the bundle's end or
+    every PACK_BYTES. With a spill folder (the local runner), the packs go to a file there and
+    only where they are is grouped (storage/spill.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill_dir: Optional[str]) -> None:
+        self._spill_dir = spill_dir
+
+    def start_bundle(self) -> None:
+        self._buckets: Dict[int, bytearray] = {}
+        self._held = 0
+
+    def process(self, ref: ImageRef) -> Iterator:
+        data = pack_refs([ref])
+        self._buckets.setdefault(bucket_of(ref.key), bytearray()).extend(data)
+        self._held += len(data)
+        if self._held >= PACK_BYTES:
+            yield from self._flush(lambda value: value)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self._flush(GlobalWindows.windowed_value)  # finish_bundle's outputs are WindowedValues
+
+    def _flush(self, wrap: Callable[[Any], Any]) -> Iterator:
+        buckets, self._buckets, self._held = self._buckets, {}, 0
+        spill = SpillWriter(self._spill_dir)
+        packs = [(bucket, spill.put(bytes(data))) for bucket, data in sorted(buckets.items())]
+        spill.close()
+        for pack in packs:
+            yield wrap(pack)
+
+
+PACK_BYTES = 8 * 1024 * 1024  # packed refs a packing step holds before it hands them on
+
+
+class _OneRefPerKeyFn(beam.DoFn):
+    """(bucket, Packs) -> ((split, bucket), (Packed, each ref's end in it)) in shard order, one ref
+    per key: a key listed more than once (in one split or several) keeps its first ref in
+    `ref_order` (by label, then split); the others are `list` failures naming the one kept."""
+
+    def __init__(self, spill_dir: Optional[str]) -> None:
+        self._spill_dir = spill_dir
         self._duplicates = counter("images_failed_list")
 
-    def process(self, element: Tuple[int, Iterable[ImageRef]]) -> Iterator:
-        bucket, refs = element
-        per_split: Dict[str, List[ImageRef]] = {}
+    def start_bundle(self) -> None:
+        self._spill = SpillWriter(self._spill_dir)
+        self._reader = SpillReader()
+
+    def finish_bundle(self) -> None:
+        self._spill.close()
+        self._reader.close()
+
+    def process(self, element: Tuple[int, Iterable[Packed]]) -> Iterator:
+        bucket, packs = element
+        per_split: Dict[str, List[bytes]] = {}
         kept: Optional[ImageRef] = None
-        for ref in sorted(refs, key=ref_order):
+        refs = [pair for packed in packs for pair in unpack_refs(self._reader.read(packed))]
+        for ref, data in sorted(refs, key=lambda pair: ref_order(pair[0])):
             if kept is not None and ref.key == kept.key:
                 self._duplicates.inc()
                 yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(
@@ -102,21 +152,25 @@ class _OneRefPerKeyFn(beam.DoFn):
                     + (f" labelled {kept.label!r}" if kept.label is not None else "")))
                 continue
             kept = ref
-            per_split.setdefault(ref.split, []).append(ref)
+            per_split.setdefault(ref.split, []).append(data)
         for split, unique in per_split.items():
-            yield (split, bucket), unique
+            yield (split, bucket), (self._spill.put(b"".join(unique)), tuple(itertools.accumulate(map(len, unique))))
 
 
-def _assign(element: Tuple[Tuple[str, int], List[ImageRef]], plans: Mapping[str, SplitPlan]) -> Iterator:
-    """((split, bucket), refs) -> ((split, shard, num_shards), ref) by each ref's rank."""
-    (split, bucket), refs = element
+def _assign(element: Tuple[Tuple[str, int], Tuple[Packed, Tuple[int, ...]]], plans: Mapping[str, SplitPlan]
+            ) -> Iterator:
+    """((split, bucket), (Packed, ends)) -> ((split, shard, num_shards), the part of Packed in that
+    shard) by each ref's rank: one element a shard the bucket reaches (usually one)."""
+    (split, bucket), (packed, ends) = element
     plan = plans[split]
-    for index, ref in enumerate(refs):
-        yield (split, plan.shard_of(bucket, index), plan.num_shards), ref
+    for shard, run in itertools.groupby(range(len(ends)), key=lambda index: plan.shard_of(bucket, index)):
+        indexes = list(run)
+        start = ends[indexes[0] - 1] if indexes[0] else 0
+        yield (split, shard, plan.num_shards), part_of(packed, start, ends[indexes[-1]])
 
 
 class _WriteShardFn(beam.DoFn):
-    """((split, shard, n), refs) -> a temp TFRecord file and its ShardResult; failures aside."""
+    """((split, shard, n), Packs) -> a temp TFRecord file and its ShardResult; failures aside."""
 
     def __init__(self, settings: ShardSettings) -> None:
         self._settings = settings
@@ -125,13 +179,14 @@ class _WriteShardFn(beam.DoFn):
         self._failed = {stage: counter(f"images_failed_{stage}") for stage in STAGES}
         self._reused = counter("shards_reused")
 
-    def process(self, element: Tuple[Tuple[str, int, int], Iterable[ImageRef]],
+    def process(self, element: Tuple[Tuple[str, int, int], Iterable[Packed]],
                 facts: DatasetFacts) -> Iterator:
-        (split, index, num_shards), refs = element
+        (split, index, num_shards), packs = element
         s = self._settings
         name = shard_file_name(split, index, num_shards, s.compression)
         path = f"{s.temp_dir}/{name}"
-        ordered = sorted(refs, key=ref_order)
+        with SpillReader() as reader:
+            ordered = sorted((ref for packed in packs for ref, _ in unpack_refs(reader.read(packed))), key=ref_order)
         digest = shard_digest(name, ordered, facts.labels, facts.kinds)
         done = finished(path, digest)
         if done is None:
@@ -257,12 +312,8 @@ def _write_index(path: str, offsets: List[str]) -> None:
     files.rename([f"{path}.partial"], [path])
 
 
-def _key_by_bucket(ref: ImageRef) -> Tuple[int, ImageRef]:
-    return bucket_of(ref.key), ref
-
-
-def _count(element: Tuple[Tuple[str, int], List[ImageRef]]) -> Tuple[Tuple[str, int], int]:
-    return element[0], len(element[1])
+def _count(element: Tuple[Tuple[str, int], Tuple[Packed, Tuple[int, ...]]]) -> Tuple[Tuple[str, int], int]:
+    return element[0], len(element[1][1])
 
 
 def _plan(counts: Mapping[Tuple[str, int], int], settings: ShardSettings,
@@ -295,12 +346,12 @@ class WriteShards(beam.PTransform):
         facts = beam.pvalue.AsSingleton(self._facts)
         unique = (
             refs
-            | "KeyByBucket" >> beam.Map(_key_by_bucket)
-            # -> (bucket, ImageRef)
+            | "PackByBucket" >> beam.ParDo(_PackByBucketFn(s.spill_dir))
+            # -> (bucket, Packed ImageRefs): storage/spill.py
             | "GroupBuckets" >> beam.GroupByKey()
-            | "OneRefPerKey" >> beam.ParDo(_OneRefPerKeyFn()).with_outputs(FAILURES, main="unique")
+            | "OneRefPerKey" >> beam.ParDo(_OneRefPerKeyFn(s.spill_dir)).with_outputs(FAILURES, main="unique")
         )
-        # -> ((split, bucket), [ImageRef] in shard order)
+        # -> ((split, bucket), (Packed ImageRefs in shard order, where each ends))
         plans = (
             unique.unique
             | "CountBuckets" >> beam.Map(_count)
@@ -311,7 +362,7 @@ class WriteShards(beam.PTransform):
         written = (
             unique.unique
             | "AssignShards" >> beam.FlatMap(_assign, beam.pvalue.AsSingleton(plans))
-            # -> ((split, shard, num_shards), ImageRef)
+            # -> ((split, shard, num_shards), Packed ImageRefs)
             | "GroupShards" >> beam.GroupByKey()
             | "ConvertAndWrite" >> beam.ParDo(_WriteShardFn(s), facts).with_outputs(FAILURES, main="shards")
         )

@@ -108,8 +108,9 @@ class GatherFacts(beam.PTransform):
     def expand(self, pcolls) -> beam.PCollection:
         refs, failures = pcolls
         facts = refs | "Combine" >> beam.CombineGlobally(_FactsFn(self._sample_size, self._labels))
-        failed = failures | "CountFailures" >> beam.combiners.Count.Globally()
-        return facts | "AddFailures" >> beam.Map(_with_failures, beam.pvalue.AsSingleton(failed))
+        # A view, not a PCollection: no step of its own to make the 0 of no failures (one bundle fewer)
+        failed = failures | "CountFailures" >> beam.CombineGlobally(beam.combiners.CountCombineFn()).as_singleton_view()
+        return facts | "AddFailures" >> beam.Map(_with_failures, failed)
 
 
 def _with_failures(facts: DatasetFacts, failed: int) -> DatasetFacts:

@@ -22,6 +22,8 @@ setup(
         "google-cloud-storage>=2.10",
         "orjson>=3.9",  # COCO files (apache-beam[gcp] installs it too)
         "imagecodecs>=2024.1.1",  # PNG decoding through libspng (transforms/image/decode.py)
+        "build>=1.0",  # Beam packs setup.py for Dataflow with `python -m build`; without it, each launch
+                       # printed "No module named build" before falling back to `setup.py sdist`
     ],
     extras_require={
         "tf": ["tensorflow-cpu>=2.15"],

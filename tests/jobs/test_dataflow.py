@@ -63,7 +63,7 @@ def test_options_map_the_config():
     assert image["sdk_container_image"] == "gcr.io/p/i:1" and "setup_file" not in image
 
 
-def test_dry_run_writes_the_job_offline(tmp_path, capsys, monkeypatch):
+def test_dry_run_writes_the_job_offline(tmp_path, capfd, monkeypatch):
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # any lookup would fail, not wait
     job = tmp_path / "job.json"
@@ -74,7 +74,9 @@ def test_dry_run_writes_the_job_offline(tmp_path, capsys, monkeypatch):
     assert document["options"]["project"] == "my-project" and document["options"]["region"] == "us-central1"
     names = {t["uniqueName"] for t in document["pipeline"]["components"]["transforms"].values()}
     assert "WriteShards/ConvertAndWrite" in names
-    assert "wrote the dataflow job" in capsys.readouterr().out
+    out, err = capfd.readouterr()  # the file descriptors: Beam builds the staged package in a subprocess
+    assert "wrote the dataflow job" in out
+    assert "No module named" not in err and "Traceback" not in err  # `python -m build` is installed (setup.py)
 
 
 def test_dry_run_is_for_dataflow_only(tmp_path, capsys):

@@ -166,6 +166,31 @@ def test_a_rerun_after_a_kill_resumes_and_writes_the_same_bytes(tmp_path, fracti
     assert state(out) == state(whole)
 
 
+def test_images_replaced_between_a_kill_and_the_rerun_are_converted_anew(tmp_path):
+    """Killed after 5 of 10 shards; every image is then replaced by another of the same name
+    (a user fixing files before rerunning): no finished shard is reused, and the dataset is
+    the one a whole run writes from the images as they are now, not a mix of both versions."""
+    data = tmp_path / "in"
+
+    def write_images(seed):
+        for i in range(20):
+            imaging.write(data / f"{i:02d}.jpg", imaging.encode(imaging.photo((48, 36), seed + i), "JPEG"))
+
+    write_images(0)
+    sets = ["output.shards=10", "output.min_shard_records=1", "parallelism.threads=1"]
+    out = tmp_path / "out"
+    killed = under_strace(command(data, out, sets), inject="rename:signal=SIGKILL:when=11")
+    assert killed.returncode != 0 and not (out / "manifest.json").exists()
+    write_images(100)
+    rerun = subprocess.run(command(data, out, sets), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resuming: 5 shards finished by an interrupted run" in rerun.stdout
+    assert "reused" not in rerun.stdout
+    whole = tmp_path / "whole"
+    assert subprocess.run(command(data, whole, sets)).returncode == 0
+    assert state(out) == state(whole)
+
+
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_ctrl_c_and_sigterm_stop_with_one_line(tmp_path, sig, status):
     data = tmp_path / "in"

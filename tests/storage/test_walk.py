@@ -1,4 +1,4 @@
-"""files.walk: the listing's unsorted walk finds what the sorted one finds."""
+"""files.walk: the listing's unsorted walk finds what the sorted one finds; files.version."""
 import os
 
 from transforms.storage import files
@@ -19,3 +19,15 @@ def test_an_unordered_walk_finds_the_same_files_and_problems_as_the_sorted_one(t
     assert sorted(files.walk(str(root), ordered=False)) == ordered
     assert [os.path.relpath(p, root) for p, _ in ordered] == [
         "a/deep/y.jpg", "a/x.jpg", "b/dangling.jpg", "linked/w.jpg", "top.jpg"]
+
+
+def test_a_file_version_changes_with_its_bytes_and_says_when_it_is_gone(tmp_path):
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"one")
+    os.utime(path, ns=(1, 1))
+    before = files.version(str(path))
+    path.write_bytes(b"two")  # the same size: the time tells
+    os.utime(path, ns=(2, 2))
+    assert files.version(str(path)) != before
+    assert files.version(str(tmp_path / "gone.jpg")) == "missing"
+    assert files.version("gs://bucket/a.jpg") == ""  # remote inputs are taken as listed

@@ -126,6 +126,18 @@ def remove_tree(path: str) -> None:
     delete(list_files(f"{path.rstrip('/')}/**"))
 
 
+def version(path: str) -> str:
+    """What tells a local file's bytes changed without reading them: its size and modification
+    time ("" for a remote URI, "missing" if it is gone). Shard markers fold it in (resume)."""
+    if is_remote(path):
+        return ""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{status.st_size}:{status.st_mtime_ns}"
+
+
 def _is_dir(entry: os.DirEntry) -> bool:
     """A folder, or a link to one (a dangling link is a file)."""
     try:

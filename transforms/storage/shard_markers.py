@@ -2,9 +2,11 @@
 
 Shards are deterministic, so a shard finished by an earlier run of the same input and
 config is as good as a new one, if it is whole: the marker records a digest of what went
-into the shard (its refs in order, the label ids, the extra kinds), the file's size and
-CRC32C, and what the manifest needs (records, bytes, classes, failures). A shard without a
-marker, or whose digest or bytes differ, is converted again.
+into the shard (its refs in order, the size and modification time of each local image and
+mask, the label ids, the extra kinds), the file's size and CRC32C, and what the manifest
+needs (records, bytes, classes, failures). A shard without a marker, or whose digest or
+bytes differ, is converted again: an image replaced between a killed run and its rerun is
+converted anew, not kept in its old version beside new ones.
 """
 from __future__ import annotations
 
@@ -49,10 +51,15 @@ class ShardMarker:
 
 
 def shard_digest(name: str, refs: Iterable[ImageRef], labels: Mapping[str, int], kinds: Mapping[str, str]) -> str:
-    """What a shard's bytes follow from, besides the config (which names the temp area)."""
+    """What a shard's bytes follow from, besides the config (which names the temp area); taken
+    before its images are read, so a file changed while it is converted fails the next check.
+    Remote inputs are taken as listed (files.version)."""
     digest = hashlib.sha256(json.dumps([name, sorted(labels.items()), sorted(kinds.items())]).encode())
     for ref in refs:
         digest.update(repr(ref).encode("utf-8"))
+        digest.update(files.version(ref.uri).encode())
+        if ref.mask:
+            digest.update(files.version(ref.mask).encode())
         digest.update(b"\0")
     return digest.hexdigest()
 

@@ -68,6 +68,28 @@ def huge_png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
+def interlaced_png(image: Image.Image) -> bytes:
+    """An 8-bit RGB or greyscale PNG stored Adam7-interlaced (Pillow does not write them): the
+    seven passes of sub-images, each row unfiltered."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    channels = {"RGB": 3, "L": 1}[image.mode]
+    width, height = image.size
+    pixels = image.tobytes()
+    stride = width * channels
+    raw = bytearray()
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        for y in range(y0, height, dy):
+            row = b"".join(pixels[y * stride + x * channels:y * stride + (x + 1) * channels]
+                           for x in range(x0, width, dx))
+            if row:
+                raw += b"\0" + row
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2 if channels == 3 else 0, 0, 0, 1)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(raw)))
+            + chunk(b"IEND", b""))
+
+
 def write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

@@ -26,7 +26,7 @@ from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.pairing import stem
-from transforms.inputs.paths import dirname, is_remote, relative_to
+from transforms.inputs.paths import dirname, is_remote, is_utf8, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
 from transforms.runtime.annotation_files import (
     Join,
@@ -86,6 +86,9 @@ def list_refs(plan: InputPlan, labels: LabelRule) -> Listed:
         out.files += 1
         if not has_image_extension(path, plan.extensions):
             out.skipped += 1
+            continue
+        if not is_utf8(path):  # as the job: a failure (pipeline/list_images)
+            out.failed["list: NameNotUtf8"] += 1
             continue
         try:
             ref = ref_from_folder(relative_to(plan.root, path), path, plan.layout, None)

@@ -220,3 +220,19 @@ def test_a_yolo_label_file_that_is_not_utf8_fails_its_image_naming_the_file(tmp_
     assert isinstance(failure, Failure) and failure.error == (
         f"AnnotationError: {tmp_path}/labels/a.txt: not UTF-8 text (invalid continuation byte at byte 23); "
         "save it as UTF-8")
+
+
+def test_a_yolo_image_whose_name_is_not_utf8_fails_naming_it_escaped(tmp_path):
+    import os
+
+    from transforms.elements import Failure
+    from transforms.runtime.annotation_files import yolo_refs
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "b.jpg").write_bytes(b"")
+    with open(os.fsencode(tmp_path / "images") + b"/caf\xe9.jpg", "wb"):
+        pass
+    (tmp_path / "data.yaml").write_text("path: .\ntrain: images\nnames: [x]\n")
+    found = sorted(yolo_refs(str(tmp_path / "data.yaml"), (".jpg",)), key=lambda item: isinstance(item, Failure))
+    assert [ref.key for ref in found[:-1]] == ["images/b.jpg"]
+    assert found[-1].uri == f"{tmp_path}/images/caf\\xe9.jpg" and found[-1].error.startswith("NameNotUtf8:")

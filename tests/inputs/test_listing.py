@@ -1,5 +1,6 @@
 """Listing rows, layouts, split assignment and label ids."""
 import collections
+import os
 
 import pytest
 
@@ -97,3 +98,9 @@ def test_label_ids_sorted_names_or_integers():
     assert labels.label_map(["10", "2"]) == {"2": 2, "10": 10}
     assert labels.labels_lines({"2": 2, "0": 0}) == ["0", "", "2"]
 
+
+
+def test_a_name_that_is_not_utf8_is_told_and_shown_with_its_bytes_escaped():
+    latin1 = os.fsdecode(b"/data/cat/caf\xe9.jpg")  # as a walk hands it over: a surrogate escape
+    assert not paths.is_utf8(latin1) and paths.shown(latin1) == "/data/cat/caf\\xe9.jpg"
+    assert paths.is_utf8("/data/dög/日本.jpg") and paths.shown("/data/dög/日本.jpg") == "/data/dög/日本.jpg"

@@ -108,6 +108,27 @@ def test_a_line_that_is_not_utf8_is_a_failure_and_the_rest_convert(tmp_path, cap
     assert failure["uri"].endswith("list.txt:2") and "not UTF-8" in failure["error"]
 
 
+def test_an_image_whose_name_is_not_utf8_is_a_failure_naming_it_and_the_rest_convert(tmp_path, capsys):
+    """A Latin-1 file name (an old archive unpacked here): a failure line with its bytes escaped,
+    in a folder walk and a glob alike, and in the plan; Unicode names convert as any other."""
+    data = tmp_path / "data"
+    imaging.write(data / "cat" / "日本 1.jpg", jpeg(1))
+    imaging.write(data / "dög" / "a.jpg", jpeg(2))
+    os.makedirs(os.fsencode(data / "cat"), exist_ok=True)
+    with open(os.fsencode(data / "cat") + b"/caf\xe9.jpg", "wb") as handle:
+        handle.write(jpeg(3))
+    with open(os.fsencode(data / "cat") + b"/notes-\xe9.txt", "wb") as handle:  # not an image: skipped
+        handle.write(b"x")
+    for source, out in ((data, tmp_path / "walked"), (f"{data}/*/*", tmp_path / "globbed")):
+        code, printed, _ = run(capsys, source, out)
+        assert code == 0 and "wrote 2 of 3 images" in printed, printed
+        failure, = failures(out)
+        assert failure["uri"] == f"{data}/cat/caf\\xe9.jpg" and failure["error"].startswith("NameNotUtf8: its path")
+        assert sorted(r["image/filename"][0].decode() for r in read_split(out, "train")) == ["a.jpg", "日本 1.jpg"]
+    assert main(["convert", "--plan", "--set", f"input.path={data}", "--set", f"output.path={tmp_path}/p"]) == 0
+    assert "would fail: 1 (list: NameNotUtf8)" in capsys.readouterr().out
+
+
 def test_an_empty_listing_is_one_line_and_nothing_is_written(tmp_path, capsys):
     for name, text in (("empty.csv", "path,label\n"), ("empty.jsonl", "\n"),
                        ("reserved.csv", "path,image/height\na,1\n"), ("nopath.csv", "file,label\na.jpg,x\n")):

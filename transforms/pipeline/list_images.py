@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Iterator, NamedTuple, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, NamedTuple, Optional, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.io.fileio import MatchFiles
@@ -13,7 +13,7 @@ from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
-from transforms.inputs.paths import dirname, is_remote, relative_to
+from transforms.inputs.paths import dirname, is_remote, is_utf8, name_not_utf8, relative_to
 from transforms.inputs.splits import SplitRule, assign_split
 from transforms.pipeline.assign_splits import UNASSIGNED
 from transforms.pipeline.metrics import FAILURES, counter
@@ -21,21 +21,42 @@ from transforms.runtime.annotation_files import yolo_refs
 from transforms.storage import files
 
 
+def _not_utf8(path: str, extensions: Tuple[str, ...]) -> Iterator:
+    """A path that is not UTF-8 (paths.is_utf8): a `list` Failure naming it, escaped, if it is
+    an image by its extension; other such files are skipped as any other non-image."""
+    if has_image_extension(path, extensions):
+        yield beam.pvalue.TaggedOutput(FAILURES, name_not_utf8(path))
+
+
+def _matched_paths(meta: Any, plan: InputPlan) -> Iterator:
+    """A glob's or a bucket's match -> its path if visible (not below a hidden folder), as UTF-8."""
+    if not _visible(meta.path, plan):
+        return
+    if is_utf8(meta.path):
+        yield meta.path
+    else:
+        yield from _not_utf8(meta.path, plan.extensions)
+
+
 class _WalkFolderFn(beam.DoFn):
     """A local folder -> the path of every file below it (transforms.storage.files.walk:
-    symlinked folders followed, hidden ones skipped), and a Failure per unreadable folder.
-    In the order the folders list them: the shards' order is the keys' hash order, and a
-    sorted walk held every name of a folder (26 MB for 200,000 files)."""
+    symlinked folders followed, hidden ones skipped), and a Failure per unreadable folder
+    and per image whose path is not UTF-8. In the order the folders list them: the shards'
+    order is the keys' hash order, and a sorted walk held every name of a folder (26 MB for
+    200,000 files)."""
 
-    def __init__(self, exclude: Tuple[str, ...]) -> None:
+    def __init__(self, exclude: Tuple[str, ...], extensions: Tuple[str, ...]) -> None:
         self._exclude = exclude
+        self._extensions = extensions
 
     def process(self, root: str) -> Iterator:
         for path, problem in files.walk(root, self._exclude, ordered=False):
             if problem:
                 yield beam.pvalue.TaggedOutput(FAILURES, Failure.of(path, STAGE_LIST, "UnreadableFolder", problem))
-            else:
+            elif is_utf8(path):
                 yield path
+            else:
+                yield from _not_utf8(path, self._extensions)
 
 
 def _visible(path: str, plan: InputPlan) -> bool:
@@ -186,16 +207,17 @@ class ListImages(beam.PTransform):
             walked = (
                 pbegin
                 | "FolderRoot" >> beam.Create([plan.root])
-                | "WalkFolder" >> beam.ParDo(_WalkFolderFn(plan.exclude)).with_outputs(FAILURES, main="paths")
+                | "WalkFolder" >> beam.ParDo(_WalkFolderFn(plan.exclude, plan.extensions)).with_outputs(
+                    FAILURES, main="paths")
             )
             paths, unreadable = walked.paths, walked.failures
         else:
-            paths = (
+            matched = (
                 pbegin
                 | "MatchFiles" >> MatchFiles(plan.pattern)
-                | "Paths" >> beam.FlatMap(lambda meta: [meta.path] if _visible(meta.path, plan) else [])
+                | "Paths" >> beam.FlatMap(_matched_paths, plan).with_outputs(FAILURES, main="paths")
             )
-            unreadable = pbegin | "NoFolderFailures" >> beam.Create([])
+            paths, unreadable = matched.paths, matched.failures
         # -> path
         refs = paths | "RefFromPath" >> beam.ParDo(_FolderRefFn(plan, self._rule, self._labels)).with_outputs(
             FAILURES, main="refs")

@@ -40,7 +40,7 @@ from transforms.inputs.annotations.voc import read_voc
 from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 from transforms.inputs.layouts import has_image_extension
 from transforms.inputs.pairing import Choice, Conflict, accounted, pair, stem
-from transforms.inputs.paths import dirname, is_remote, relative_to
+from transforms.inputs.paths import dirname, is_remote, is_utf8, name_not_utf8, relative_to
 from transforms.runtime.collector import collector_paused
 from transforms.runtime.forked import Forked
 from transforms.storage import files
@@ -245,6 +245,9 @@ def yolo_refs(yaml_path: str, extensions: Tuple[str, ...]) -> Iterator[Union[Ima
     for split, source in spec["splits"].items():
         for path in _yolo_images(source, spec["root"]):
             if not has_image_extension(path, extensions):
+                continue
+            if not is_utf8(path):
+                yield name_not_utf8(path)
                 continue
             key = relative_to(spec["root"], path) if path.startswith(spec["root"] + "/") else path
             labels = label_path(path)

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 
 from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
-from transforms.dataset.labels import LabelRule, read_label_names
+from transforms.dataset.labels import LabelRule, read_label_names, unwritable
 from transforms.inputs.annotations.model import AnnotationError
 from transforms.inputs.annotations.yolo import read_dataset_yaml
 from transforms.inputs.errors import ListingError
@@ -209,6 +209,11 @@ def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, in
             raise ConfigError(key, str(exc)) from None
         except UnicodeDecodeError as exc:
             raise ConfigError(key, not_utf8(path, exc)) from None
+    for name, number in declared.items():  # they become lines of labels.txt and label_map.pbtxt
+        problem = unwritable(name)
+        if problem:
+            raise ConfigError("input.annotations.path", f"class {number}: {problem}; labels.txt holds one name a "
+                                                        "line: rename it in the annotation file")
     return tuple(declared.items())
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, resolve_input
-from transforms.dataset.labels import LabelRule
+from transforms.dataset.labels import LabelRule, unwritable
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
 from transforms.elements import Failure, ImageRef
 from transforms.inputs.errors import ListingError
@@ -110,6 +110,9 @@ def _keep(out: Listed, ref: ImageRef, labels: LabelRule, from_folder: bool) -> N
         ref = dataclasses.replace(ref, label=label)
     if labels.names is not None and ref.label is not None and ref.label not in labels.names:
         out.failed["list: UnknownLabel"] += 1
+        return
+    if ref.label is not None and unwritable(ref.label):
+        out.failed["list: UnwritableLabel"] += 1
         return
     out.refs.append(ref)
 

@@ -104,3 +104,10 @@ def test_a_name_that_is_not_utf8_is_told_and_shown_with_its_bytes_escaped():
     latin1 = os.fsdecode(b"/data/cat/caf\xe9.jpg")  # as a walk hands it over: a surrogate escape
     assert not paths.is_utf8(latin1) and paths.shown(latin1) == "/data/cat/caf\\xe9.jpg"
     assert paths.is_utf8("/data/dög/日本.jpg") and paths.shown("/data/dög/日本.jpg") == "/data/dög/日本.jpg"
+
+
+def test_a_class_name_is_unwritable_when_labels_txt_cannot_hold_it_as_one_line():
+    names = ["cat", " spaced ", 'a "quoted" one', "back\\slash", "new\nline", "cr\rhere", "  ", ""]
+    assert [labels.unwritable(name) is None for name in names] == [True] * 4 + [False] * 4
+    written = "\n".join(labels.labels_lines({name: i for i, name in enumerate(names[:4])}))
+    assert labels.read_label_names(written) == ("cat", "spaced", 'a "quoted" one', "back\\slash")

@@ -209,6 +209,14 @@ def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
         assert capsys.readouterr().err.strip().splitlines() == [
             f"config error: input.annotations.path: {where}: not UTF-8 text (invalid continuation byte at byte {at}); "
             "save it as UTF-8"]
+    two_lines = tmp_path / "two-lines.json"  # a category name labels.txt cannot hold as one line
+    two_lines.write_text(json.dumps({"images": [], "categories": [{"id": 3, "name": "traffic\nlight"}]}))
+    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o4'}", "input.annotations.format=coco",
+                   f"input.annotations.path={two_lines}") == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "config error: input.annotations.path: class 3: class name 'traffic\\nlight' has a line break; labels.txt "
+        "holds one name a line: rename it in the annotation file"]
+    assert not (tmp_path / "o4").exists()
 
 
 def test_a_voc_record_agrees_with_the_object_detection_apis_own_method(tmp_path):

@@ -129,6 +129,23 @@ def test_an_image_whose_name_is_not_utf8_is_a_failure_naming_it_and_the_rest_con
     assert "would fail: 1 (list: NameNotUtf8)" in capsys.readouterr().out
 
 
+def test_a_class_name_that_cannot_be_a_line_of_labels_txt_fails_its_images(tmp_path, capsys):
+    """labels.txt (and TFDS's names file) hold one class a line, read split on line breaks and
+    stripped: a folder named with a line break, or of spaces only, would shift the names of
+    every later id. Its images fail naming why; the others convert with ids their lines keep."""
+    data = tmp_path / "data"
+    for number, folder in enumerate(("b\nc", "  ", "dog", "cat", 'a "quoted" one')):
+        imaging.write(data / folder / f"{number}.jpg", jpeg(number))
+    code, printed, _ = run(capsys, data, tmp_path / "out")
+    assert code == 0 and "wrote 3 of 5 images" in printed
+    blank, broken = sorted(f["error"] for f in failures(tmp_path / "out"))
+    assert blank.startswith("UnwritableLabel: class name ' ") and " is blank: labels.txt holds one name a line" in blank
+    assert broken == "UnwritableLabel: class name 'b\\nc' has a line break: labels.txt holds one name a line; rename it"
+    names = (tmp_path / "out" / "labels.txt").read_text().split("\n")
+    for record in read_split(tmp_path / "out", "train"):
+        assert names[record["image/class/label"][0]] == record["image/class/text"][0].decode()
+
+
 def test_an_empty_listing_is_one_line_and_nothing_is_written(tmp_path, capsys):
     for name, text in (("empty.csv", "path,label\n"), ("empty.jsonl", "\n"),
                        ("reserved.csv", "path,image/height\na,1\n"), ("nopath.csv", "file,label\na.jpg,x\n")):

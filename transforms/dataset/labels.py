@@ -30,6 +30,17 @@ class LabelRule:
         return match.group("label") if match else None
 
 
+def unwritable(label: str) -> Optional[str]:
+    """Why a class name cannot be a line of labels.txt, or None: TFDS and labels.txt readers
+    split that file on line breaks and strip each line, so a name with a line break, or of
+    spaces only, would shift every later id's name (line i names label i)."""
+    if "\n" in label or "\r" in label:
+        return f"class name {label!r} has a line break"
+    if not label.strip():
+        return f"class name {label!r} is blank"
+    return None
+
+
 def read_label_names(text: str) -> Tuple[str, ...]:
     """A labels file: one class name a line, in id order (blank lines and `#` comments skipped)."""
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, NamedTuple, Optional, Tuple, Union
 import apache_beam as beam
 from apache_beam.io.fileio import MatchFiles
 
-from transforms.dataset.labels import LabelRule
+from transforms.dataset.labels import LabelRule, unwritable
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
@@ -77,6 +77,10 @@ def _labelled(ref: ImageRef, labels: LabelRule, from_folder: bool) -> Union[Imag
         ref = dataclasses.replace(ref, label=label)
     if labels.names is not None and ref.label is not None and ref.label not in labels.names:
         return Failure.of(ref.uri, STAGE_LIST, "UnknownLabel", f"label {ref.label!r} is not in input.labels")
+    problem = unwritable(ref.label) if ref.label is not None else None
+    if problem:
+        return Failure.of(ref.uri, STAGE_LIST, "UnwritableLabel", f"{problem}: labels.txt holds one name a line; "
+                                                                  "rename it")
     return ref
 
 

@@ -38,7 +38,7 @@ from transforms.runtime.annotation_files import (
     with_mask,
     yolo_refs,
 )
-from transforms.runtime.work import mean_record_bytes
+from transforms.runtime.work import sample_records
 from transforms.storage import files
 
 SAMPLE = 64  # as transforms/pipeline/facts.SAMPLE_SIZE: the refs `auto` sizes shards from
@@ -221,23 +221,39 @@ def plan_lines(cfg: JobConfig) -> List[str]:
     lines += _object_lines(refs) if cfg.input.annotations.given else _class_lines(refs)
     sample = heapq.nsmallest(SAMPLE, refs, key=ref_order)
     measured = time.monotonic()
-    record_bytes = mean_record_bytes(sample, cfg.image.spec()) or 0.0
+    mean_bytes, failed = sample_records(sample, cfg.image.spec())
+    record_bytes = mean_bytes or 0.0
     per_image = (time.monotonic() - measured) / max(1, len(sample))
     splits = collections.Counter(r.split for r in refs)
     out = cfg.output
     minimum = max(out.min_shard_records, 2 if out.index else 1)
-    lines.append(f"output: {out.path}  (about {record_bytes / 1e3:.1f} KB a record, from {len(sample)} converted now)")
+    if mean_bytes is None:
+        lines.append(f"output: {out.path}  (record size unknown: none of {len(sample)} sampled images converted)")
+    else:
+        lines.append(f"output: {out.path}  (about {record_bytes / 1e3:.1f} KB a record, from "
+                     f"{len(sample) - len(failed)} of {len(sample)} sampled images converted now)")
     for split, count in sorted(splits.items()):
         shards = shard_count(count, shards_for(out.shards_of(), split), record_bytes,
                              out.shard_size_mb * 1024 * 1024, minimum)
         lines.append(f"  {split}: {count} records in {shards} shard{'' if shards == 1 else 's'}, "
                      f"about {count * record_bytes / 1e6:.1f} MB")
+    lines += _sample_failure_lines(failed, len(sample))
     cores = os.cpu_count() or 1
     estimate = FIXED_SECONDS + len(refs) * per_image / min(cores, max(1, cores))
     lines.append(f"time: about {estimate:.0f} s here ({per_image * 1e3:.1f} ms an image in one thread, "
                  f"{cores} cores); planned in {time.monotonic() - started:.1f} s, nothing written")
     lines.append("config:")
     lines += ["  " + line for line in yaml.safe_dump(config_as_dict(cfg), sort_keys=False).splitlines()]
+    return lines
+
+
+def _sample_failure_lines(failed: List[Failure], sampled: int) -> List[str]:
+    """What failed of the sample converted now, by reason, with an example: a listing whose
+    paths lead nowhere shows here, before a run lists every image as a failure."""
+    lines = []
+    for reason, count in collections.Counter(f.reason for f in failed).most_common():
+        example = next(f for f in failed if f.reason == reason)
+        lines.append(f"  failed now: {count} of {sampled} sampled ({reason}), e.g. {example.uri}: {example.error}")
     return lines
 
 

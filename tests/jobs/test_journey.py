@@ -49,6 +49,25 @@ def test_the_plan_says_what_the_job_then_writes(photos, tmp_path, capsys):
     assert info["splits"]["validation"]["classes"] == {"ant": 10, "bee": 10, "cow": 10, "dog": 10}
 
 
+def test_the_plan_says_when_the_sampled_images_do_not_convert(photos, tmp_path, capsys):
+    """A listing whose paths lead nowhere (a wrong base folder: the commonest listing mistake)
+    shows in the plan, with an example, before a run makes every image a failure line."""
+    listing = tmp_path / "list.csv"
+    listing.write_text("path,label\n" + "".join(f"elsewhere/{i}.jpg,ant\n" for i in range(100))
+                       + f"{next((photos / 'ant').glob('*.jpg'))},ant\n")
+    code, planned, _ = run(capsys, "convert", "--set", f"input.path={listing}", "--set", f"output.path={tmp_path}/o",
+                           "--plan")
+    assert code == 0
+    line, = [line for line in planned.splitlines() if "failed now:" in line]
+    assert re.match(r"  failed now: (63|64) of 64 sampled \(read: FileNotFoundError\), e\.g\. .*/elsewhere/\d+\.jpg: "
+                    r"FileNotFoundError: ", line), line
+    listing.write_text("path,label\n" + "".join(f"elsewhere/{i}.jpg,ant\n" for i in range(10)))
+    code, planned, _ = run(capsys, "convert", "--set", f"input.path={listing}", "--set", f"output.path={tmp_path}/o",
+                           "--plan")
+    assert "(record size unknown: none of 10 sampled images converted)" in planned
+    assert "  failed now: 10 of 10 sampled (read: FileNotFoundError)" in planned
+
+
 def test_limit_converts_the_first_images_of_each_split(photos, tmp_path, capsys):
     out = tmp_path / "out"
     code, printed, err = run(capsys, "convert", "--set", f"input.path={photos}", "--set", f"output.path={out}",

@@ -207,6 +207,17 @@ def record_of(ref: ImageRef, converted: Union[ConvertedImage, Failure], label: O
 
 def mean_record_bytes(sample: Iterable[ImageRef], image: ImageSpec) -> Optional[float]:
     """The mean framed size of the records a sample of refs turns into (None if none convert)."""
-    sizes = [framed_length(r.data) for r in (record_for(ref, RecordSettings(image)) for ref in sample)
-             if not isinstance(r, Failure)]
-    return sum(sizes) / len(sizes) if sizes else None
+    return sample_records(sample, image)[0]
+
+
+def sample_records(sample: Iterable[ImageRef], image: ImageSpec) -> Tuple[Optional[float], List[Failure]]:
+    """A sample of refs converted: the mean framed size of their records (None if none
+    converted), and the Failures of those that did not."""
+    sizes, failures = [], []
+    for ref in sample:
+        record = record_for(ref, RecordSettings(image))
+        if isinstance(record, Failure):
+            failures.append(record)
+        else:
+            sizes.append(framed_length(record.data))
+    return (sum(sizes) / len(sizes) if sizes else None), failures

@@ -77,6 +77,25 @@ def test_verify_names_a_count_mismatch(copy, capsys):
     assert code == 1 and "train-00000-of-00003.tfrecord: holds" in out and "the manifest says" in out
 
 
+def test_verify_names_a_shard_of_another_run_put_in_its_place(tmp_path, capsys):
+    """Same name, same count, every record whole: only the manifest's size and CRC32C of the
+    stored bytes tell it is not this dataset's (two runs' folders merged by hand, say)."""
+    photos = imaging.make_class_folders(tmp_path / "photos", classes=("ant",), per_class=4, size=(60, 40))
+    for quality, out in ((90, tmp_path / "a"), (60, tmp_path / "b")):
+        assert main(["convert", "--set", f"input.path={photos}", "--set", f"output.path={out}", "--set",
+                     "output.shards=2", "--set", "output.min_shard_records=1", "--set", f"image.quality={quality}",
+                     "--quiet"]) == 0
+    shutil.copy(tmp_path / "b" / "train-00001-of-00002.tfrecord", tmp_path / "a")
+    code, out = verify(tmp_path / "a", capsys)
+    assert code == 1 and "verify failed: 1 of 2 shards" in out
+    assert "train-00001-of-00002.tfrecord: its bytes are not those the manifest recorded" in out
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    for shard in manifest["splits"]["train"]["shards"]:  # a manifest written before they were recorded
+        del shard["size"], shard["crc32c"]
+    (tmp_path / "a" / "manifest.json").write_text(json.dumps(manifest))
+    assert verify(tmp_path / "a", capsys)[0] == 0
+
+
 def test_verify_catches_pixels_that_do_not_match_their_features(tmp_path, capsys):
     from transforms.dataset.framing import write_record
     from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry

@@ -19,16 +19,23 @@ READABLE_VERSIONS = (1,)
 
 @dataclasses.dataclass(frozen=True)
 class ShardEntry:
-    """One shard file of a split, and its `.idx` file when indexes are written."""
+    """One shard file of a split, its `.idx` file when indexes are written, and the size and
+    CRC32C of its bytes as stored (verify checks them: a shard of another run put in its
+    place, same name and count, is not this dataset's). Manifests written before they were
+    recorded, and shards written by Beam's sink, have none."""
 
     file: str
     num_examples: int
     index: Optional[str] = None
+    size: Optional[int] = None
+    crc32c: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"file": self.file, "num_examples": self.num_examples}
         if self.index:
             out["index"] = self.index
+        if self.crc32c is not None:
+            out["size"], out["crc32c"] = self.size, self.crc32c
         return out
 
 
@@ -107,6 +114,10 @@ class Manifest:
         return json.dumps(self.to_json(), indent=2) + "\n"
 
 
+def _int_or_none(value: Any) -> Optional[int]:
+    return None if value is None else int(value)
+
+
 def parse_manifest(text: str, where: str) -> Manifest:
     """A Manifest from manifest.json's text; DatasetError naming `where` if it is not one."""
     try:
@@ -123,7 +134,8 @@ def parse_manifest(text: str, where: str) -> Manifest:
         splits = {name: SplitEntry(
             num_examples=int(entry["num_examples"]), num_shards=int(entry["num_shards"]),
             num_bytes=int(entry.get("num_bytes", 0)), classes=dict(entry.get("classes", {})),
-            shards=tuple(ShardEntry(s["file"], int(s["num_examples"]), s.get("index")) for s in entry["shards"]))
+            shards=tuple(ShardEntry(s["file"], int(s["num_examples"]), s.get("index"), _int_or_none(s.get("size")),
+                                    _int_or_none(s.get("crc32c"))) for s in entry["shards"]))
             for name, entry in raw["splits"].items()}
         return Manifest(
             splits=splits, num_examples=int(raw["num_examples"]), num_failed=int(raw["num_failed"]),

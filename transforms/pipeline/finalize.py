@@ -62,7 +62,7 @@ def split_entries(results: List[ShardResult]) -> Dict[str, SplitEntry]:
         splits[split] = SplitEntry(
             num_examples=sum(r.num_examples for r in shards), num_shards=shards[0].num_shards,
             num_bytes=sum(r.num_bytes for r in shards), classes=classes,
-            shards=tuple(ShardEntry(r.file_name, r.num_examples, r.index_name) for r in shards))
+            shards=tuple(ShardEntry(r.file_name, r.num_examples, r.index_name, r.size, r.crc32c) for r in shards))
     return splits
 
 

@@ -81,6 +81,8 @@ class ShardResult:
     num_truncated: int = 0  # records of sources that ran short (allow_truncated)
     dropped: Tuple[Tuple[str, int], ...] = ()  # boxes left out, by reason (detection)
     frames_guessed: int = 0  # records whose boxes' frame was the default (detection)
+    size: Optional[int] = None  # the file's bytes as stored, and their CRC32C (the manifest records them)
+    crc32c: Optional[int] = None
 
     @property
     def index_name(self) -> Optional[str]:
@@ -199,7 +201,7 @@ class _WriteShardFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(FAILURES, failure)
         yield ShardResult(split, index, num_shards, path, name, done.num_examples, done.num_bytes,
                           f"{s.temp_dir}/{index_file_name(name)}" if done.indexed else None, done.classes,
-                          done.num_truncated, done.dropped, done.frames_guessed)
+                          done.num_truncated, done.dropped, done.frames_guessed, done.size, done.crc32c)
 
     def _write(self, path: str, ordered: List[ImageRef], digest: str,
                facts: DatasetFacts) -> Generator[Any, None, ShardMarker]:

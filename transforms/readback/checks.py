@@ -1,16 +1,19 @@
 """What verify checks in one shard: framing and both CRCs of every record, every Example
-parses, every image decodes as its features declare, the .idx file, the count."""
+parses, every image decodes as its features declare, the .idx file, the count, and that its
+bytes are those the manifest recorded (size and CRC32C, read in the same pass)."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import zlib
 from typing import FrozenSet, List, Optional, Tuple
 
 from transforms.dataset.framing import CorruptRecord, framed_length, iter_records
 from transforms.dataset.manifest import Manifest
-from transforms.readback.image_records import check_record, open_shard
+from transforms.readback.image_records import check_record
 from transforms.records.proto import parse_example
 from transforms.storage import files
+from transforms.storage.shard_markers import ChecksummedReader
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +23,8 @@ class ShardToCheck:
     expected: int
     index: Optional[str] = None
     class_ids: Optional[FrozenSet[int]] = None  # the label map's ids, for detection records
+    size: Optional[int] = None  # the file's bytes as stored, and their CRC32C, as the manifest records them
+    crc32c: Optional[int] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +38,7 @@ class ShardCheck:
 
 def shards_to_check(manifest: Manifest) -> List[ShardToCheck]:
     ids = frozenset(i for i, name in enumerate(manifest.labels) if name) if manifest.task == "detection" else None
-    return [ShardToCheck(split, shard.file, shard.num_examples, shard.index, ids)
+    return [ShardToCheck(split, shard.file, shard.num_examples, shard.index, ids, shard.size, shard.crc32c)
             for split, entry in manifest.splits.items() for shard in entry.shards]
 
 
@@ -45,9 +50,11 @@ def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
     problems: List[str] = []
     offsets: List[str] = []
     count = 0
-    try:
-        with open_shard(path) as handle:
-            for offset, record in iter_records(handle):
+    with files.open_read(path) as raw:
+        stored = ChecksummedReader(raw)
+        try:
+            handle = gzip.GzipFile(fileobj=stored, mode="rb") if path.endswith(".gz") else stored
+            for offset, record in iter_records(handle):  # type: ignore[arg-type]
                 offsets.append(f"{offset} {framed_length(record)}")
                 try:
                     issue = check_record(parse_example(record), shard.class_ids)
@@ -56,10 +63,15 @@ def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
                 if issue:
                     problems.append(f"record {count} (byte {offset}): {issue}")
                 count += 1
-    except CorruptRecord as exc:
-        problems.append(str(exc))
-    except (OSError, EOFError, zlib.error) as exc:  # e.g. a broken gzip stream
-        problems.append(f"unreadable after record {count}: {type(exc).__name__}: {exc}")
+            stored.drain()
+        except CorruptRecord as exc:
+            problems.append(str(exc))
+        except (OSError, EOFError, zlib.error) as exc:  # e.g. a broken gzip stream
+            problems.append(f"unreadable after record {count}: {type(exc).__name__}: {exc}")
+    if not problems and shard.crc32c is not None and (stored.size, stored.crc32c) != (shard.size, shard.crc32c):
+        problems.append(f"its bytes are not those the manifest recorded ({stored.size} bytes, CRC32C "
+                        f"{stored.crc32c:08x}; recorded {shard.size}, {shard.crc32c:08x}): a shard of another run "
+                        "in its place, or the file changed since")
     if count != shard.expected:
         problems.append(f"holds {count} readable records, the manifest says {shard.expected}")
     if shard.index:

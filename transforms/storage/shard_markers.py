@@ -82,6 +82,31 @@ class Checksummed:
         return int.from_bytes(self._checksum.digest(), "big")
 
 
+class ChecksummedReader:
+    """A readable file that keeps the size and CRC32C of what was read from it (verify reads a
+    shard once: these bytes as stored, and the records gunzipped from them)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._checksum = google_crc32c.Checksum()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._checksum.update(data)
+        self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        """Read what is left (a gzip reader may stop before the end of the stored bytes)."""
+        while self.read(1 << 22):
+            pass
+
+    @property
+    def crc32c(self) -> int:
+        return int.from_bytes(self._checksum.digest(), "big")
+
+
 def file_checksum(path: str) -> Tuple[int, int]:
     """(size, CRC32C) of a file's bytes as stored."""
     checksum = google_crc32c.Checksum()

@@ -17,7 +17,7 @@ from beam_jobs.errors import ConfigError, Problem
 from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import PNG_COMPRESSION, WEBP_METHOD, ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
-from transforms.inputs.paths import is_remote
+from transforms.inputs.paths import is_remote, is_utf8, shown
 
 if TYPE_CHECKING:
     from transforms.inputs.splits import SplitRule
@@ -405,10 +405,13 @@ def parse_override(text: str) -> Tuple[List[str], Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError("--set", f"{text!r}: expected dotted.key=value")
+    if not is_utf8(raw):  # a path with a Latin-1 name, as the shell passed its bytes
+        raise ConfigError(f"--set {key}", f"{shown(raw)} is not UTF-8: rename it (e.g. convmv -f latin1 -t utf8)")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {key}", f"value is not YAML ({exc.problem})") from None
+    except yaml.YAMLError as exc:  # a ReaderError (a control character) has no `problem`
+        detail = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ConfigError(f"--set {key}", f"value is not YAML ({detail})") from None
     if value is None and raw.strip().startswith("#"):
         value = raw.strip()  # "#rrggbb" is a colour here, not a YAML comment
     return key.strip().split("."), value

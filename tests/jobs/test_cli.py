@@ -1,6 +1,7 @@
 """End-to-end runs of the command line, read back with tf.data."""
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -165,6 +166,16 @@ def test_config_error_is_one_line_and_exit_2(tmp_path, capsys):
                  "--set", "image.resize.mode=bogus"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("config error: image.resize.mode:")
+
+
+@pytest.mark.parametrize("value,message", [
+    ("a\x01b", "value is not YAML (unacceptable character #x0001: special characters are not allowed in"),
+    (os.fsdecode(b"/data/caf\xe9"), "/data/caf\\xe9 is not UTF-8: rename it"),  # as a shell passes Latin-1 bytes
+])
+def test_a_set_value_that_cannot_be_read_is_one_line(value, message, capsys):
+    assert main(["convert", "--set", f"input.path={value}", "--set", "output.path=/y"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("config error: --set input.path: ") and message in err[0], err
 
 
 def test_missing_input_is_one_line(tmp_path, capsys):

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from beam_jobs.errors import ConfigError, Problem
+from transforms.errors import not_utf8
 from transforms.image.geometry import ResizeSpec
 from transforms.image.spec import PNG_COMPRESSION, WEBP_METHOD, ImageSpec
 from transforms.inputs.layouts import DEFAULT_EXTENSIONS
@@ -493,6 +494,8 @@ def load_tree(path: Optional[str], overrides: Sequence[str] = ()) -> Dict[str, A
                 loaded = yaml.safe_load(handle)
         except OSError as exc:
             raise ConfigError("", f"cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:  # a launch file saved by a Windows editor (cp1252)
+            raise ConfigError("", not_utf8(path, exc)) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" line {mark.line + 1}" if mark else ""

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple
 from beam_jobs.config import InputConfig, JobConfig
 from beam_jobs.errors import ConfigError
 from transforms.dataset.labels import LabelRule, read_label_names, unwritable
+from transforms.errors import not_utf8
 from transforms.inputs.annotations.model import AnnotationError
 from transforms.inputs.annotations.yolo import read_dataset_yaml
 from transforms.inputs.errors import ListingError
@@ -15,7 +16,7 @@ from transforms.inputs.layouts import FOLDER_DEPTH, detect_layout, has_image_ext
 from transforms.inputs.listing_files import is_listing_file, listing_rows, text_lines
 from transforms.inputs.paths import dirname, is_glob, is_remote, relative_to
 from transforms.records.features import RESERVED_PREFIX
-from transforms.runtime.annotation_files import not_utf8, read_annotations
+from transforms.runtime.annotation_files import read_annotations
 from transforms.storage import files
 from transforms.storage.gcs import NoCredentials, check_credentials
 

@@ -16,3 +16,8 @@ class UserError(Exception):
 
 class DatasetError(UserError):
     """A path that is not a readable dataset: no manifest, an unknown format version, no such split."""
+
+
+def not_utf8(path: str, exc: UnicodeDecodeError) -> str:
+    """What to tell of a text file that is not UTF-8 (Windows editors and Excel save cp1252)."""
+    return f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"

@@ -168,6 +168,14 @@ def test_config_error_is_one_line_and_exit_2(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("config error: image.resize.mode:")
 
 
+def test_a_launch_file_saved_in_cp1252_is_one_line(tmp_path, capsys):
+    launch = tmp_path / "launch.yaml"
+    launch.write_bytes("input: {path: /data/caf\u00e9}\noutput: {path: /y}\n".encode("cp1252"))
+    assert main(["convert", str(launch)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"config error: {launch}: not UTF-8 text (invalid continuation byte at byte 23); save it as UTF-8"]
+
+
 @pytest.mark.parametrize("value,message", [
     ("a\x01b", "value is not YAML (unacceptable character #x0001: special characters are not allowed in"),
     (os.fsdecode(b"/data/caf\xe9"), "/data/caf\\xe9 is not UTF-8: rename it"),  # as a shell passes Latin-1 bytes

@@ -33,6 +33,7 @@ from typing import (
 )
 
 from transforms.elements import STAGE_LIST, Failure, ImageRef
+from transforms.errors import not_utf8
 from transforms.inputs.annotations.coco import annotations_of, categories, load_document
 from transforms.inputs.annotations.csv_boxes import read_csv_boxes
 from transforms.inputs.annotations.model import Annotation, AnnotationError, PackedAnnotation
@@ -148,11 +149,6 @@ def _read_file(fmt: str, path: str) -> AnnotationFile:
         with files.open_read(path) as handle:
             return AnnotationFile([(a.file_name, a) for a in read_csv_boxes(_text_lines(handle, path), path)], {})
     raise ValueError(f"no annotation reader for format {fmt!r}")
-
-
-def not_utf8(path: str, exc: UnicodeDecodeError) -> str:
-    """What to tell of an annotation file that is not UTF-8 (Excel on Windows saves CSV in cp1252)."""
-    return f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
 
 
 def _text_lines(handle: Iterable[bytes], path: str) -> Iterator[str]:

@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--plan", action="store_true",
                          help="list what would be converted (files, layout, classes, splits, shards, size, time); "
                               "write nothing")
-    convert.add_argument("--limit", type=int, metavar="N",
+    convert.add_argument("--limit", type=_positive, metavar="N",
                          help="convert only the first N images of each split (in the job's order), to try settings")
     convert.add_argument("--dry-run", action="store_true",
                          help="build the job offline without running it (needs --job-file)")
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
                                   epilog=EXAMPLES["preview"], **sub)
     preview.add_argument("output", help="the converted dataset (local or gs://)")
     preview.add_argument("--split", default="train", help="which split (default train)")
-    preview.add_argument("--n", type=int, default=36, help="how many records (default 36)")
+    preview.add_argument("--n", type=_positive, default=36, help="how many records (default 36)")
     preview.add_argument("--output", dest="sheet", required=True, metavar="PNG", help="where to write the sheet")
     return parser
 
@@ -174,6 +174,17 @@ def convert_command(args: argparse.Namespace) -> int:
     if message:
         _say(f"{message}; see {cfg.output.path}/failures.jsonl" if code == EXIT_USAGE else message)
     return code
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (argparse says so in one line, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
 
 
 def check_set_syntax(config: Optional[str], overrides: List[str]) -> None:

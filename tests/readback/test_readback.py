@@ -208,6 +208,15 @@ def test_inspect_and_preview(dataset, tmp_path, capsys):
         assert len(np.unique(colours, axis=0)) > 100  # photos, not an empty grid
 
 
+@pytest.mark.parametrize("command", [["preview", "DATASET", "--n", "-3", "--output", "x.png"],
+                                     ["preview", "DATASET", "--n", "0", "--output", "x.png"],
+                                     ["convert", "--limit", "0", "--set", "input.path=DATASET"]])
+def test_a_count_under_one_is_refused_by_the_command_line(dataset, command, capsys):
+    with pytest.raises(SystemExit) as done:  # preview --n -3 was a ValueError from islice (exit 1)
+        main([str(dataset) if part == "DATASET" else part for part in command])
+    assert done.value.code == 2 and "is not a whole number of 1 or more" in capsys.readouterr().err
+
+
 def test_reading_a_missing_split_is_one_line(dataset, tmp_path, capsys):
     assert main(["preview", str(dataset), "--split", "test", "--output", str(tmp_path / "x.png")]) == 2
     assert "no split 'test'" in capsys.readouterr().err

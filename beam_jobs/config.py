@@ -222,6 +222,8 @@ class OutputConfig(_Section):
     @field_validator("path")
     @classmethod
     def check_expand(cls, value: str) -> str:
+        if not value.strip():  # `--set output.path=$OUT` with OUT unset: not the current folder
+            raise ValueError("is empty: name the folder to write")
         return _local_path(value)
 
     @model_validator(mode="after")

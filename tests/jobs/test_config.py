@@ -59,6 +59,8 @@ def test_defaults():
     ("runner=gridengine", "runner:"),
     ("parallelism.threads=0", "parallelism.threads: must be auto or a number"),
     ("parallelism.threads=many", "parallelism.threads:"),
+    ("output.path=", "output.path: is empty"),  # `--set output.path=$OUT` with OUT unset: not the current folder
+    ("output.path=  ", "output.path: is empty"),
 ])
 def test_each_error_names_its_key(override, key):
     assert key in error_for(override)

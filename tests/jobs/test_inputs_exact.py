@@ -122,6 +122,7 @@ def test_an_image_whose_name_is_not_utf8_is_a_failure_naming_it_and_the_rest_con
     for source, out in ((data, tmp_path / "walked"), (f"{data}/*/*", tmp_path / "globbed")):
         code, printed, _ = run(capsys, source, out)
         assert code == 0 and "wrote 2 of 3 images" in printed, printed
+        assert "skipped 1 file whose name input.extensions does not take" in printed  # the .txt
         failure, = failures(out)
         assert failure["uri"] == f"{data}/cat/caf\\xe9.jpg" and failure["error"].startswith("NameNotUtf8: its path")
         assert sorted(r["image/filename"][0].decode() for r in read_split(out, "train")) == ["a.jpg", "日本 1.jpg"]

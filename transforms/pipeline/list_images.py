@@ -26,6 +26,8 @@ def _not_utf8(path: str, extensions: Tuple[str, ...]) -> Iterator:
     an image by its extension; other such files are skipped as any other non-image."""
     if has_image_extension(path, extensions):
         yield beam.pvalue.TaggedOutput(FAILURES, name_not_utf8(path))
+    else:
+        counter("files_skipped").inc()  # as _FolderRefFn counts the others (the run's "skipped" line)
 
 
 def _matched_paths(meta: Any, plan: InputPlan) -> Iterator:

@@ -50,9 +50,10 @@ def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
     problems: List[str] = []
     offsets: List[str] = []
     count = 0
-    with files.open_read(path) as raw:
-        stored = ChecksummedReader(raw)
-        try:
+    stored: Optional[ChecksummedReader] = None
+    try:
+        with files.open_read(path) as raw:
+            stored = ChecksummedReader(raw)
             handle = gzip.GzipFile(fileobj=stored, mode="rb") if path.endswith(".gz") else stored
             for offset, record in iter_records(handle):  # type: ignore[arg-type]
                 offsets.append(f"{offset} {framed_length(record)}")
@@ -64,11 +65,12 @@ def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:
                     problems.append(f"record {count} (byte {offset}): {issue}")
                 count += 1
             stored.drain()
-        except CorruptRecord as exc:
-            problems.append(str(exc))
-        except (OSError, EOFError, zlib.error) as exc:  # e.g. a broken gzip stream
-            problems.append(f"unreadable after record {count}: {type(exc).__name__}: {exc}")
-    if not problems and shard.crc32c is not None and (stored.size, stored.crc32c) != (shard.size, shard.crc32c):
+    except CorruptRecord as exc:
+        problems.append(str(exc))
+    except (OSError, EOFError, zlib.error) as exc:  # e.g. a broken gzip stream, an unreadable file
+        problems.append(f"unreadable after record {count}: {type(exc).__name__}: {exc}")
+    if (not problems and stored is not None and shard.crc32c is not None
+            and (stored.size, stored.crc32c) != (shard.size, shard.crc32c)):
         problems.append(f"its bytes are not those the manifest recorded ({stored.size} bytes, CRC32C "
                         f"{stored.crc32c:08x}; recorded {shard.size}, {shard.crc32c:08x}): a shard of another run "
                         "in its place, or the file changed since")

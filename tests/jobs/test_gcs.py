@@ -30,6 +30,9 @@ def test_class_folders_from_bucket_to_bucket(gcs_emulator, tmp_path, capsys):
     assert len(records) == 8
     assert {r["image/class/text"][0] for r in records} == {b"cat", b"dog"}
     assert all(max(decode(r).shape[:2]) == 48 for r in records)
+    capsys.readouterr()
+    assert main(["verify", f"gs://{BUCKET}/shards/pets"]) == 0  # each shard's bytes read from the bucket
+    assert "verify passed: 2 shards, 8 records" in capsys.readouterr().out
 
 
 def test_listing_in_a_bucket_with_relative_and_gs_entries(gcs_emulator, tmp_path):

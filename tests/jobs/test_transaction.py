@@ -145,6 +145,43 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path, capsys):
     assert not (out / ".image2tfrecord-lock.json").exists()
 
 
+def _stale_lock(out, pid, started):
+    out.mkdir()
+    (out / ".image2tfrecord-lock.json").write_text(json.dumps(
+        {"run": "old", "host": __import__("socket").gethostname(), "pid": pid, "started": started}))
+
+
+def test_a_lock_held_by_a_zombie_or_a_reused_pid_is_taken_over(tmp_path, capsys):
+    """A killed run not yet reaped (a zombie: under `timeout -s KILL`, or for good in a container
+    without an init) holds no lock; nor does a live process that started after the lock was
+    taken (its pid reused). A live holder that started before it still does."""
+    import datetime
+    import time
+
+    data = imaging.make_class_folders(tmp_path / "in", classes=("a",), per_class=2)
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # exits, and is not waited for yet
+    deadline = time.monotonic() + 10
+    while "zombie" not in _status(zombie.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    then = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    later = subprocess.Popen(["sleep", "60"])  # alive, started after `then`
+    try:
+        for number, pid in enumerate((zombie.pid, later.pid)):
+            out = tmp_path / f"out{number}"
+            _stale_lock(out, pid, then.isoformat(timespec="seconds"))
+            assert main(["convert", "--set", f"input.path={data}", "--set", f"output.path={out}"]) == 0
+            assert not (out / ".image2tfrecord-lock.json").exists()
+        out = tmp_path / "held"
+        _stale_lock(out, later.pid, datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+        capsys.readouterr()
+        assert main(["convert", "--set", f"input.path={data}", "--set", f"output.path={out}"]) == 2
+        assert f"pid {later.pid}" in capsys.readouterr().err
+    finally:
+        later.kill()
+        later.wait()
+        zombie.wait()
+
+
 @pytest.mark.parametrize("fraction", [0.3, 0.7])
 def test_a_rerun_after_a_kill_resumes_and_writes_the_same_bytes(tmp_path, fraction):
     """Ten shards; killed after 3 (or 7) are finished: the rerun converts only the rest."""

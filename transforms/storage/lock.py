@@ -2,7 +2,9 @@
 
 Locally `O_CREAT | O_EXCL`; on GCS an object written with `ifGenerationMatch=0`, which
 fails if it exists. It holds the run id, host, pid and start time, so a second run can
-say which run holds it, and a lock left by a dead process on this host is taken over.
+say which run holds it, and a lock left by a dead process on this host is taken over (a
+killed one not yet reaped, and a pid reused by a process that started after the lock, count
+as dead).
 A lock from another host cannot be checked from here: `--force-unlock` removes it.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime
 import json
 import os
 import socket
-from typing import Optional
+from typing import Optional, Tuple
 
 from transforms.dataset.names import LOCK
 from transforms.errors import UserError
@@ -35,7 +37,9 @@ class LockInfo:
         return f"run {self.run}, pid {self.pid} on {self.host}, since {self.started}"
 
     def alive_here(self) -> Optional[bool]:
-        """Whether the holder still runs: None when it is on another host (cannot tell)."""
+        """Whether the holder still runs: None when it is on another host (cannot tell). Not a
+        process that is only a zombie (killed, not yet reaped: a container without an init
+        never reaps it), nor one that started after the lock was taken (its pid reused)."""
         if self.host != socket.gethostname():
             return None
         try:
@@ -43,8 +47,34 @@ class LockInfo:
         except ProcessLookupError:
             return False
         except PermissionError:
+            pass
+        found = _process(self.pid)
+        if found is None:  # no /proc here: the pid exists, that is all one can tell
             return True
-        return True
+        state, started = found
+        if state in ("Z", "X"):
+            return False
+        try:
+            taken = datetime.datetime.fromisoformat(self.started).timestamp()
+        except ValueError:
+            return True
+        return started <= taken + _CLOCK_SLACK
+
+
+_CLOCK_SLACK = 2.0  # seconds: the lock's time is whole seconds, a process's start 1/100 s
+
+
+def _process(pid: int) -> Optional[Tuple[str, float]]:
+    """(state, start time in seconds since the epoch) of a process, from Linux's /proc; None
+    elsewhere or if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()  # the name, in parentheses, may hold spaces
+        with open("/proc/stat", "rb") as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith(b"btime "))
+        return fields[0].decode(), boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def _path(root: str) -> str:

@@ -91,6 +91,11 @@ def test_csv_boxes_as_the_tutorials_write_them():
     assert b.objects[0].box == (1.0, 2.0, 3.0, 4.0)
     with pytest.raises(AnnotationError, match="boxes.csv: missing column"):
         list(read_csv_boxes(["filename,class\n"], "boxes.csv"))
+    spreadsheet = ["Filename, Width, Height, Class, Xmin, Ymin, Xmax, Ymax, Score\n",
+                   "a.jpg, 640, 480, cat, 10, 20, 110, 220, 1\n"]
+    c, = read_csv_boxes(spreadsheet, "export.csv")  # headers capitalised, spaces after the commas, a column more
+    assert c.key == "a.jpg" and c.size == (640, 480) and c.objects[0].label == "cat"
+    assert c.objects[0].box == (10.0, 20.0, 110.0, 220.0)
 
 
 def test_a_packed_annotation_knows_its_classes_with_and_without_its_packing():

@@ -1,5 +1,6 @@
 """CSV boxes as the TF Object Detection tutorials write them, one row per box:
-`filename,width,height,class,xmin,ymin,xmax,ymax` (pixels, 0-based as those scripts use)."""
+`filename,width,height,class,xmin,ymin,xmax,ymax` (pixels, 0-based as those scripts use);
+headers in any case, with spaces around them, and other columns besides, as spreadsheets export."""
 from __future__ import annotations
 
 import csv
@@ -13,6 +14,8 @@ COLUMNS = ("filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax
 def read_csv_boxes(lines: Iterable[str], where: str = "") -> Iterator[Annotation]:
     """One Annotation per file name, its rows' boxes in file order."""
     reader = csv.DictReader(lines)
+    if reader.fieldnames:  # `Filename, Width, ...` as spreadsheets export it: the same columns
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise AnnotationError(f"{where}: missing column(s) {', '.join(missing)} (columns: {reader.fieldnames})")

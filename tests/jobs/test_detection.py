@@ -217,6 +217,18 @@ def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
         "config error: input.annotations.path: class 3: class name 'traffic\\nlight' has a line break; labels.txt "
         "holds one name a line: rename it in the annotation file"]
     assert not (tmp_path / "o4").exists()
+    boxes = tmp_path / "two-lines.csv"  # a quoted class with a line break: the whole file is refused at launch
+    boxes.write_text('filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,200,120,"traffic\nlight",1,1,5,5\n')
+    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o5'}", "input.annotations.format=csv",
+                   f"input.annotations.path={boxes}") == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"config error: input.annotations.path: {boxes}: class name 'traffic\\nlight' has a line break; labels.txt "
+        "holds one name a line: rename it"]
+    imaging.write(xmls / "a.xml", voc_xml("a.jpg", SIZE, [("traffic&#10;light", RECTS["red"])]).encode())
+    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o6'}", "input.annotations.format=voc",
+                   f"input.annotations.path={xmls}", "errors.max_failed_fraction=0.5") == 0
+    failure, = [json.loads(line) for line in (tmp_path / "o6" / "failures.jsonl").read_text().splitlines()]
+    assert failure["uri"].endswith("a.jpg") and "class name 'traffic\\nlight' has a line break" in failure["error"]
 
 
 def test_a_voc_record_agrees_with_the_object_detection_apis_own_method(tmp_path):

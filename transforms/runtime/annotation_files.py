@@ -32,6 +32,7 @@ from typing import (
     Union,
 )
 
+from transforms.dataset.labels import unwritable
 from transforms.elements import STAGE_LIST, Failure, ImageRef
 from transforms.errors import not_utf8
 from transforms.inputs.annotations.coco import annotations_of, categories, load_document
@@ -147,7 +148,8 @@ def _read_file(fmt: str, path: str) -> AnnotationFile:
         return AnnotationFile(items, categories(document))
     if fmt == "csv":
         with files.open_read(path) as handle:
-            return AnnotationFile([(a.file_name, a) for a in read_csv_boxes(_text_lines(handle, path), path)], {})
+            return AnnotationFile([(a.file_name, _writable(a, path))
+                                   for a in read_csv_boxes(_text_lines(handle, path), path)], {})
     raise ValueError(f"no annotation reader for format {fmt!r}")
 
 
@@ -169,6 +171,16 @@ def _files_below(folder: str) -> Iterator[str]:
         yield from (path for path, problem in files.walk(folder) if not problem)
 
 
+def _writable(annotation: Annotation, where: str) -> Annotation:
+    """The annotation, or AnnotationError if a class name cannot be a line of labels.txt
+    (dataset.labels.unwritable; COCO's and YOLO's declared names are checked at launch)."""
+    for obj in annotation.objects:
+        problem = unwritable(obj.label)
+        if problem:
+            raise AnnotationError(f"{where}: {problem}; labels.txt holds one name a line: rename it")
+    return annotation
+
+
 def _voc_folder(folder: str) -> Iterator[Item]:
     """Each XML named by its path in `folder`: `cats/1.xml` is for the image `cats/1.*`
     (transforms/inputs/pairing), whatever its <filename> says."""
@@ -177,7 +189,7 @@ def _voc_folder(folder: str) -> Iterator[Item]:
             continue
         name = relative_to(folder, xml)
         try:  # bytes: the parser follows the file's declared encoding (labelImg on Windows writes Latin-1)
-            yield name, read_voc(read_bytes(xml), stem(xml), xml)
+            yield name, _writable(read_voc(read_bytes(xml), stem(xml), xml), xml)
         except AnnotationError as exc:
             yield name, str(exc)
 

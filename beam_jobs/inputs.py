@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Dict, List, Optional, Tuple
 
 from beam_jobs.config import InputConfig, JobConfig
@@ -93,6 +94,9 @@ def _resolve(cfg: InputConfig, output_path: str = "") -> InputPlan:
     root = cfg.path.rstrip("/")
     if not is_remote(root) and not files.exists(root):
         raise ConfigError("input.path", f"{root} does not exist")
+    if not is_remote(root) and os.path.isfile(root):
+        raise ConfigError("input.path", f"{root} is a file: give its folder, a glob, or a listing "
+                                        "(.txt, .csv or .jsonl)")
     exclude = (output_path,) if output_path.startswith(root + "/") else ()
     sample = probe_images(root, cfg.extensions, exclude)
     if not sample:

@@ -158,6 +158,17 @@ def test_an_empty_listing_is_one_line_and_nothing_is_written(tmp_path, capsys):
     assert "has no 'path' column (columns: ['file', 'label'])" in err[0]
 
 
+def test_a_single_file_as_the_input_is_one_line(tmp_path, capsys):
+    """An image, or a listing in a format not read (.tsv), given as input.path: not 'no image files under'."""
+    imaging.write(tmp_path / "a.jpg", jpeg())
+    (tmp_path / "list.tsv").write_text("path\ta.jpg\n")
+    for given in (tmp_path / "a.jpg", tmp_path / "list.tsv"):
+        code, _, err = run(capsys, given, tmp_path / "out")
+        assert code == 2 and err == [f"config error: input.path: {given} is a file: give its folder, a glob, or a "
+                                     "listing (.txt, .csv or .jsonl)"]
+        assert not (tmp_path / "out").exists()
+
+
 def test_a_layout_the_folder_contradicts_is_one_line(tmp_path, capsys):
     imaging.write(tmp_path / "flat" / "a.jpg", jpeg())
     code, _, err = run(capsys, tmp_path / "flat", tmp_path / "out", "input.layout=class_folders")

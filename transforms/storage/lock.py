@@ -61,7 +61,10 @@ class LockInfo:
         return started <= taken + _CLOCK_SLACK
 
 
-_CLOCK_SLACK = 2.0  # seconds: the lock's time is whole seconds, a process's start 1/100 s
+# Seconds a holder may seem to have started after its lock: the lock's time is whole seconds, and a
+# start time read from /proc follows the wall clock's later steps (NTP, a resumed VM). A pid reused
+# that soon would need the pid space to wrap; the reuse this catches is a lock from before a reboot.
+_CLOCK_SLACK = 60.0
 
 
 def _process(pid: int) -> Optional[Tuple[str, float]]:

@@ -31,3 +31,17 @@ def test_a_file_version_changes_with_its_bytes_and_says_when_it_is_gone(tmp_path
     assert files.version(str(path)) != before
     assert files.version(str(tmp_path / "gone.jpg")) == "missing"
     assert files.version("gs://bucket/a.jpg") == ""  # remote inputs are taken as listed
+
+
+def test_versions_in_threads_are_those_of_one_stat_after_another(tmp_path, monkeypatch):
+    """Where stats are slow (a network filesystem) the rest run in threads: the same answers, in order."""
+    paths = []
+    for i in range(300):
+        path = tmp_path / f"{i:03d}.jpg"
+        path.write_bytes(b"x" * i)
+        paths.append(str(path))
+    paths += [str(tmp_path / "gone.jpg"), "gs://bucket/a.jpg"]
+    serial = [files.version(p) for p in paths]
+    assert files.versions(paths) == serial
+    monkeypatch.setattr(files, "_SLOW_STAT", 0.0)  # every stat counts as slow: the threaded path
+    assert files.versions(paths) == serial

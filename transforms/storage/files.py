@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from transforms.inputs.paths import is_remote
@@ -136,6 +138,25 @@ def version(path: str) -> str:
     except OSError:
         return "missing"
     return f"{status.st_size}:{status.st_mtime_ns}"
+
+
+STAT_THREADS = 8  # a network filesystem answers a stat in 0.1-1 ms; os.stat releases the GIL
+_STAT_PROBE = 64  # stats timed first: in threads only if these took long (a local disk: 1-2 us each)
+_SLOW_STAT = 20e-6  # seconds
+
+
+def versions(paths: Sequence[str]) -> List[str]:
+    """`version` of each path, in order. Where the first stats are slow (a network filesystem),
+    the rest run in STAT_THREADS threads, so a shard does not wait on them one after another;
+    on a local disk threads would cost more than the stats (600: 6 ms against 1.9)."""
+    started = time.perf_counter()
+    found = [version(p) for p in paths[:_STAT_PROBE]]
+    rest = paths[_STAT_PROBE:]
+    if not rest or (time.perf_counter() - started) / max(1, len(found)) < _SLOW_STAT:
+        return found + [version(p) for p in rest]
+    chunks = [rest[i:i + _STAT_PROBE] for i in range(0, len(rest), _STAT_PROBE)]
+    with ThreadPoolExecutor(max_workers=min(STAT_THREADS, len(chunks)), thread_name_prefix="stat") as pool:
+        return found + [v for chunk in pool.map(lambda part: [version(p) for p in part], chunks) for v in chunk]
 
 
 def _is_dir(entry: os.DirEntry) -> bool:

@@ -55,11 +55,13 @@ def shard_digest(name: str, refs: Iterable[ImageRef], labels: Mapping[str, int],
     before its images are read, so a file changed while it is converted fails the next check.
     Remote inputs are taken as listed (files.version)."""
     digest = hashlib.sha256(json.dumps([name, sorted(labels.items()), sorted(kinds.items())]).encode())
+    refs = list(refs)
+    found = iter(files.versions([path for ref in refs for path in ((ref.uri, ref.mask) if ref.mask else (ref.uri,))]))
     for ref in refs:
         digest.update(repr(ref).encode("utf-8"))
-        digest.update(files.version(ref.uri).encode())
+        digest.update(next(found).encode())
         if ref.mask:
-            digest.update(files.version(ref.mask).encode())
+            digest.update(next(found).encode())
         digest.update(b"\0")
     return digest.hexdigest()
 

@@ -18,7 +18,7 @@ import yaml
 
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, resolve_input
-from transforms.dataset.labels import LabelRule, unwritable
+from transforms.dataset.labels import LabelRule, label_ref
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
 from transforms.elements import Failure, ImageRef
 from transforms.inputs.errors import ListingError
@@ -26,7 +26,7 @@ from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
 from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lines
 from transforms.inputs.pairing import stem
-from transforms.inputs.paths import dirname, is_remote, is_utf8, relative_to
+from transforms.inputs.paths import dirname, is_remote, is_utf8, name_not_utf8, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
 from transforms.runtime.annotation_files import (
     Join,
@@ -88,7 +88,7 @@ def list_refs(plan: InputPlan, labels: LabelRule) -> Listed:
             out.skipped += 1
             continue
         if not is_utf8(path):  # as the job: a failure (pipeline/list_images)
-            out.failed["list: NameNotUtf8"] += 1
+            out.failed[name_not_utf8(path).reason] += 1
             continue
         try:
             ref = ref_from_folder(relative_to(plan.root, path), path, plan.layout, None)
@@ -102,19 +102,11 @@ def list_refs(plan: InputPlan, labels: LabelRule) -> Listed:
 
 
 def _keep(out: Listed, ref: ImageRef, labels: LabelRule, from_folder: bool) -> None:
-    if labels.pattern and (from_folder or ref.label is None):
-        label = labels.from_name(ref.uri.rsplit("/", 1)[-1])
-        if label is None:
-            out.failed["list: NoLabel"] += 1
-            return
-        ref = dataclasses.replace(ref, label=label)
-    if labels.names is not None and ref.label is not None and ref.label not in labels.names:
-        out.failed["list: UnknownLabel"] += 1
-        return
-    if ref.label is not None and unwritable(ref.label):
-        out.failed["list: UnwritableLabel"] += 1
-        return
-    out.refs.append(ref)
+    result = label_ref(ref, labels, from_folder)  # as the job labels it (pipeline/list_images)
+    if isinstance(result, Failure):
+        out.failed[result.reason] += 1
+    else:
+        out.refs.append(result)
 
 
 def list_yolo(plan: InputPlan) -> Listed:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
+
+from transforms.elements import STAGE_LIST, Failure, ImageRef
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,25 @@ def unwritable(label: str) -> Optional[str]:
     if not label.strip():
         return f"class name {label!r} is blank"
     return None
+
+
+def label_ref(ref: ImageRef, labels: LabelRule, from_folder: bool) -> Union[ImageRef, Failure]:
+    """The ref with its label by `labels`, or the `list` Failure saying why it has none: from the
+    file name (input.label_from; over a folder's label, not over a listing's), checked against
+    pinned names (input.labels), and a name labels.txt can hold. The job and the plan both ask."""
+    if labels.pattern and (from_folder or ref.label is None):
+        name = ref.uri.rsplit("/", 1)[-1]
+        label = labels.from_name(name)
+        if label is None:
+            return Failure.of(ref.uri, STAGE_LIST, "NoLabel", f"file name {name!r} does not match input.label_from")
+        ref = dataclasses.replace(ref, label=label)
+    if labels.names is not None and ref.label is not None and ref.label not in labels.names:
+        return Failure.of(ref.uri, STAGE_LIST, "UnknownLabel", f"label {ref.label!r} is not in input.labels")
+    problem = unwritable(ref.label) if ref.label is not None else None
+    if problem:
+        return Failure.of(ref.uri, STAGE_LIST, "UnwritableLabel", f"{problem}: labels.txt holds one name a line; "
+                                                                  "rename it")
+    return ref
 
 
 def read_label_names(text: str) -> Tuple[str, ...]:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable, Iterator, NamedTuple, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.fileio import MatchFiles
 
-from transforms.dataset.labels import LabelRule, unwritable
-from transforms.elements import STAGE_LIST, Failure, ImageRef
+from transforms.dataset.labels import LabelRule, label_ref
+from transforms.elements import STAGE_LIST, Failure
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
@@ -68,24 +68,6 @@ def _visible(path: str, plan: InputPlan) -> bool:
         path.startswith(e.rstrip("/") + "/") for e in plan.exclude)
 
 
-def _labelled(ref: ImageRef, labels: LabelRule, from_folder: bool) -> Union[ImageRef, Failure]:
-    """The ref with its label by `labels`: from the file name (input.label_from; over a folder's
-    label, not over a listing's), and checked against pinned names (input.labels)."""
-    if labels.pattern and (from_folder or ref.label is None):
-        name = ref.uri.rsplit("/", 1)[-1]
-        label = labels.from_name(name)
-        if label is None:
-            return Failure.of(ref.uri, STAGE_LIST, "NoLabel", f"file name {name!r} does not match input.label_from")
-        ref = dataclasses.replace(ref, label=label)
-    if labels.names is not None and ref.label is not None and ref.label not in labels.names:
-        return Failure.of(ref.uri, STAGE_LIST, "UnknownLabel", f"label {ref.label!r} is not in input.labels")
-    problem = unwritable(ref.label) if ref.label is not None else None
-    if problem:
-        return Failure.of(ref.uri, STAGE_LIST, "UnwritableLabel", f"{problem}: labels.txt holds one name a line; "
-                                                                  "rename it")
-    return ref
-
-
 class _FolderRefFn(beam.DoFn):
     """A path -> ImageRef (labelled by the layout) or Failure; other files are skipped."""
 
@@ -107,7 +89,7 @@ class _FolderRefFn(beam.DoFn):
         except ListingError as exc:
             yield beam.pvalue.TaggedOutput(FAILURES, Failure.from_exception(uri, STAGE_LIST, exc))
             return
-        labelled = _labelled(ref, self._labels, from_folder=True)
+        labelled = label_ref(ref, self._labels, from_folder=True)
         if isinstance(labelled, Failure):
             yield beam.pvalue.TaggedOutput(FAILURES, labelled)
             return
@@ -143,7 +125,7 @@ class _ListingRefFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(
                     FAILURES, Failure.from_exception(str(row.get("path") or where), STAGE_LIST, exc))
                 continue
-            labelled = _labelled(ref, self._labels, from_folder=False)
+            labelled = label_ref(ref, self._labels, from_folder=False)
             if isinstance(labelled, Failure):
                 yield beam.pvalue.TaggedOutput(FAILURES, labelled)
                 continue

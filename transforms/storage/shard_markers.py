@@ -56,12 +56,13 @@ def shard_digest(name: str, refs: Iterable[ImageRef], labels: Mapping[str, int],
     Remote inputs are taken as listed (files.version)."""
     digest = hashlib.sha256(json.dumps([name, sorted(labels.items()), sorted(kinds.items())]).encode())
     refs = list(refs)
-    found = iter(files.versions([path for ref in refs for path in ((ref.uri, ref.mask) if ref.mask else (ref.uri,))]))
+    paths = [ref.uri for ref in refs] + [ref.mask for ref in refs if ref.mask]
+    version = dict(zip(paths, files.versions(paths)))
     for ref in refs:
         digest.update(repr(ref).encode("utf-8"))
-        digest.update(next(found).encode())
+        digest.update(version[ref.uri].encode())
         if ref.mask:
-            digest.update(next(found).encode())
+            digest.update(version[ref.mask].encode())
         digest.update(b"\0")
     return digest.hexdigest()
 

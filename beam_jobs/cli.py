@@ -22,7 +22,7 @@ from typing import List, NoReturn, Optional, Tuple
 from beam_jobs.api import convert
 from beam_jobs.config import load_config
 from beam_jobs.console import interrupts
-from beam_jobs.errors import ConfigError, UserError
+from beam_jobs.errors import ConfigError, UserError, too_many_failed
 from transforms.dataset.manifest import Manifest
 from transforms.runtime.annotation_files import prefetch
 from transforms.runtime.collector import collector_paused
@@ -157,15 +157,20 @@ def convert_command(args: argparse.Namespace) -> int:
     for _, path in annotations.files_by_split() if annotations.given else ():
         prefetch(annotations.format, path)  # read on another core while Beam is imported
     with collector_paused():  # importing Beam and building the job: the run collects, frozen (runtime/collector)
-        from beam_jobs.conversion import run_convert, summary_lines
+        from beam_jobs.conversion import RunHeld, run_convert, summary_lines
 
         if args.dry_run:
             run_convert(cfg, say=_say, job_file=args.job_file)
             return EXIT_OK
         from beam_jobs.console.progress import ProgressDisplay
 
-        manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say,
-                           force_unlock=args.force_unlock, progress=None if args.quiet else ProgressDisplay)
+        try:
+            manifest = convert(config=args.config, sets=args.overrides, overwrite=args.overwrite, say=_say,
+                               force_unlock=args.force_unlock, progress=None if args.quiet else ProgressDisplay)
+        except RunHeld as held:  # what the held run did, then the error line (main says it)
+            for line in summary_lines(held.manifest, held.area, held=True):
+                _say(line)
+            raise
     if manifest is None:
         return EXIT_OK
     for line in summary_lines(manifest, cfg.output.path):
@@ -201,10 +206,8 @@ def exit_status(manifest: Manifest, max_failed_fraction: float) -> Tuple[int, Op
     if not manifest.accounted:
         return EXIT_UNACCOUNTED, (f"error: {manifest.num_listed} listed but {manifest.num_examples} written "
                                   f"and {manifest.num_failed} failed")
-    fraction = manifest.num_failed / max(1, manifest.num_listed)
-    if fraction > max_failed_fraction:
-        return EXIT_USAGE, (f"error: {fraction:.1%} of the images failed, over errors.max_failed_fraction="
-                            f"{max_failed_fraction:g}")
+    if manifest.failed_fraction > max_failed_fraction:
+        return EXIT_USAGE, f"error: {too_many_failed(manifest.failed_fraction, max_failed_fraction)}"
     return EXIT_OK, None
 
 

@@ -16,13 +16,13 @@ import apache_beam as beam
 
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.console import interrupts
-from beam_jobs.errors import ConfigError, UserError
+from beam_jobs.errors import ConfigError, UserError, too_many_failed
 from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, offline_input_plan, resolve_input
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset import tfds_metadata
-from transforms.dataset.manifest import Manifest
-from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, SPILL, TEMP_PREFIX
+from transforms.dataset.manifest import Manifest, parse_manifest
+from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, MANIFEST, SPILL, TEMP_PREFIX
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.paths import is_remote
 from transforms.pipeline.annotations import AttachAnnotations, AttachMasks
@@ -110,7 +110,7 @@ def build_pipeline(p: beam.Pipeline, cfg: JobConfig, runner: JobRunner, plan: In
     detection = annotations.given
     settings = OutputSettings(cfg.output.path, temp_dir, config_as_dict(cfg), versions(), run_id,
                               tfds_metadata.blocker(config_as_dict(cfg)["image"], cfg.output.compression),
-                              detection, bool(cfg.input.masks))
+                              detection, bool(cfg.input.masks), cfg.errors.max_failed_fraction)
     return p | "Finalize" >> Finalize(settings, shards, failures, facts)
     # -> Manifest
 
@@ -165,9 +165,9 @@ def check_output(path: str, overwrite: bool, area: str) -> None:
         raise ConfigError("output.path", f"{path} is not empty (holds {path}/{others[0]}); "
                                          "pass --overwrite to replace its dataset")
     if foreign and not overwrite:
-        raise ConfigError("output.path", f"{path} holds an interrupted conversion with another input or config "
-                                         f"({foreign[0]}): rerun that command to resume it, or pass --overwrite "
-                                         "to start over")
+        raise ConfigError("output.path", f"{path} holds an unfinished conversion (interrupted or held) with "
+                                         f"another input or config ({foreign[0]}): rerun that command to resume "
+                                         "it, or pass --overwrite to start over")
     for name in foreign:
         files.remove_tree(f"{path}/{name}")
 
@@ -208,7 +208,8 @@ def run_convert(cfg: JobConfig, overwrite: bool = False, say: Callable[[str], No
         temp_dir = f"{out}/{area}"
         reused = shard_markers.count_finished(temp_dir)
         if reused:
-            say(f"resuming: {reused} shards finished by an interrupted run of the same input and config are kept")
+            say(f"resuming: {reused} shard{'' if reused == 1 else 's'} finished by an interrupted or held run "
+                "of the same input and config are kept")
         with progress() if progress else contextlib.nullcontext():
             return _run(cfg, runner, plan, temp_dir, run_id, say)
     except BaseException as exc:
@@ -272,8 +273,14 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
     for line in join_lines(counted):
         say(line)
     if counted.get("shards_reused"):
-        say(f"reused {counted['shards_reused']} finished shards; converted {counted.get('images_converted', 0)} images")
-    return load_manifest(cfg.output.path)
+        reused, converted = counted["shards_reused"], counted.get("images_converted", 0)
+        say(f"reused {reused} finished shard{'' if reused == 1 else 's'}; "
+            f"converted {converted} image{'' if converted == 1 else 's'}")
+    published = load_manifest(cfg.output.path)
+    if published.run_id != run_id:  # Finalize held this run: over the failure limit, a dataset was there
+        staged = parse_manifest(files.read_text(f"{temp_dir}/{MANIFEST}"), f"{temp_dir}/{MANIFEST}")
+        raise RunHeld(staged, cfg.output.path, temp_dir, cfg.errors.max_failed_fraction)
+    return published
 
 
 def join_lines(counted: Dict[str, int]) -> List[str]:
@@ -308,6 +315,18 @@ class Interrupted(UserError):
         return [str(self)]
 
 
+class RunHeld(UserError):
+    """More images failed than errors.max_failed_fraction allows, and the output held a dataset:
+    that dataset stays as it was, and this run waits, staged whole, in its temp area (its
+    manifest and failures.jsonl there), for a rerun to finish it."""
+
+    def __init__(self, manifest: Manifest, path: str, area: str, limit: float) -> None:
+        super().__init__(f"{too_many_failed(manifest.failed_fraction, limit)}: {path} keeps its dataset; this run is "
+                         f"held in {area} (its failures.jsonl says why); fix the inputs, or raise the limit, and "
+                         "rerun the same command to finish it")
+        self.manifest, self.path, self.area = manifest, path, area
+
+
 def new_pipeline(runner: JobRunner, options) -> beam.Pipeline:
     """A Pipeline on the configured runner; Beam's option errors become config errors."""
     try:
@@ -329,9 +348,11 @@ def dry_run(cfg: JobConfig, runner: JobRunner, job_file: str, say: Callable[[str
     say(f"wrote the {cfg.runner} job to {job_file}")
 
 
-def summary_lines(manifest: Manifest, path: str) -> list:
-    """The end-of-run summary: what was written, what failed and why."""
-    lines = [f"wrote {manifest.num_examples} of {manifest.num_listed} images to {path}"]
+def summary_lines(manifest: Manifest, path: str, held: bool = False) -> list:
+    """The end-of-run summary: what was written, what failed and why; `held`: a run RunHeld
+    left staged in `path`, its temp area (not a dataset a reader opens)."""
+    done = "converted" if held else "wrote"
+    lines = [f"{done} {manifest.num_examples} of {manifest.num_listed} images to {path}"]
     for split, entry in manifest.splits.items():
         shards = "shard" if entry.num_shards == 1 else "shards"
         lines.append(f"  {split}: {entry.num_examples} records in {entry.num_shards} {shards}, "
@@ -339,9 +360,10 @@ def summary_lines(manifest: Manifest, path: str) -> list:
     classes = sum(1 for name in manifest.labels if name)  # not the unnamed ids below the first (0: the background)
     if classes:
         lines.append(f"  labels: {classes} {'class' if classes == 1 else 'classes'} in labels.txt")
-    if manifest.tfds == "written":
+    tfds = "" if held else manifest.tfds  # a held run's shards have their temp names yet
+    if tfds == "written":
         lines.append(f"  tfds: tfds.builder_from_directory({path!r}) reads it")
-    elif manifest.tfds:
+    elif tfds:
         lines.append(f"  tfds: no TFDS metadata: {manifest.tfds}")
     if manifest.num_failed:
         lines.append(f"  failed: {manifest.num_failed} (all in failures.jsonl); the most common reasons:")

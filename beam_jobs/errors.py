@@ -21,4 +21,9 @@ class ConfigError(UserError):
                 for key, message in self.problems]
 
 
-__all__ = ["ConfigError", "DatasetError", "Problem", "UserError"]
+def too_many_failed(fraction: float, limit: float) -> str:
+    """What the command line says of a run over errors.max_failed_fraction."""
+    return f"{fraction:.1%} of the images failed, over errors.max_failed_fraction={limit:g}"
+
+
+__all__ = ["ConfigError", "DatasetError", "Problem", "UserError", "too_many_failed"]

@@ -66,3 +66,19 @@ def test_non_empty_bucket_output_is_refused(gcs_emulator, tmp_path, capsys):
     upload_tree(tmp_path / "p", "small")
     assert convert(f"input.path=gs://{BUCKET}/small", f"output.path=gs://{BUCKET}/taken") == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_a_run_over_the_failure_limit_keeps_the_bucket_dataset(gcs_emulator, tmp_path, capsys):
+    data = imaging.make_class_folders(tmp_path / "p", classes=("c",), per_class=4)
+    out = f"gs://{BUCKET}/shards/held"
+    assert convert(f"input.path={data}", f"output.path={out}") == 0
+    bucket = client().bucket(BUCKET)
+    before = {b.name: b.md5_hash for b in bucket.list_blobs(prefix="shards/held/")}
+    sorted(data.rglob("*.jpg"))[0].write_bytes(b"broken")
+    assert main(["convert", "/dev/null", "--set", f"input.path={data}", "--set", f"output.path={out}",
+                 "--overwrite"]) == 2
+    assert f"{out} keeps its dataset; this run is held in {out}/.image2tfrecord-tmp-" in capsys.readouterr().err
+    after = {b.name: b.md5_hash for b in bucket.list_blobs(prefix="shards/held/")}
+    assert {name: md5 for name, md5 in after.items() if "/.image2tfrecord-" not in name} == before
+    assert any(name.endswith("/failures.jsonl") and "/.image2tfrecord-tmp-" in name for name in after)
+    assert main(["verify", out]) == 0

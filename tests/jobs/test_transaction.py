@@ -198,7 +198,7 @@ def test_a_rerun_after_a_kill_resumes_and_writes_the_same_bytes(tmp_path, fracti
     assert killed.returncode != 0 and not (out / "manifest.json").exists()
     rerun = subprocess.run(command(data, out, sets), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"resuming: {finished} shards finished by an interrupted run" in rerun.stdout
+    assert f"resuming: {finished} shards finished by an interrupted or held run" in rerun.stdout
     assert f"reused {finished} finished shards; converted {20 - 2 * finished} images" in rerun.stdout
     assert state(out) == state(whole)
 
@@ -221,7 +221,7 @@ def test_images_replaced_between_a_kill_and_the_rerun_are_converted_anew(tmp_pat
     write_images(100)
     rerun = subprocess.run(command(data, out, sets), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert "resuming: 5 shards finished by an interrupted run" in rerun.stdout
+    assert "resuming: 5 shards finished by an interrupted or held run" in rerun.stdout
     assert "reused" not in rerun.stdout
     whole = tmp_path / "whole"
     assert subprocess.run(command(data, whole, sets)).returncode == 0

@@ -80,6 +80,11 @@ class Manifest:
         """Every listed input is a record or a failure."""
         return self.num_examples + self.num_failed == self.num_listed
 
+    @property
+    def failed_fraction(self) -> float:
+        """The share of listed inputs that failed (what errors.max_failed_fraction bounds)."""
+        return self.num_failed / max(1, self.num_listed)
+
     def split(self, name: str) -> SplitEntry:
         if name not in self.splits:
             raise DatasetError(f"no split {name!r} in this dataset (splits: {', '.join(self.splits) or 'none'})")

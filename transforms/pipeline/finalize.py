@@ -5,6 +5,9 @@ as side inputs): failures.jsonl, labels.txt and the manifest are staged beside t
 in the temp area, then one journaled commit moves them into place, the manifest last, and
 removes what is left of the previous dataset. Run again (a retried bundle), it finds its
 own commit done, or finishes it.
+
+A run with more failures than `errors.max_failed_fraction` allows does not replace a dataset
+that is there: it is held, staged whole in its temp area, and the previous dataset stays.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from transforms.errors import DatasetError
 from transforms.pipeline.facts import DatasetFacts
 from transforms.pipeline.write_shards import ShardResult
 from transforms.records.features import feature_spec
-from transforms.storage import files, transaction
+from transforms.storage import files, shard_markers, transaction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +42,7 @@ class OutputSettings:
     tfds_blocker: Optional[str] = None  # why no TFDS metadata is written (None: it is)
     detection: bool = False  # records carry objects; label_map.pbtxt is written
     masks: bool = False  # records carry image/segmentation/class/*
+    max_failed_fraction: float = 1.0  # over it, a dataset already at `path` is kept and this run held
 
 
 def _existing_shards(path: str) -> List[str]:
@@ -103,6 +107,10 @@ class _FinalizeFn(beam.DoFn):
         moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
         moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
         moves += [(f"{s.temp_dir}/{name}", f"{s.path}/{name}") for name in staged]
+        if manifest.failed_fraction > s.max_failed_fraction and files.exists(f"{s.path}/{MANIFEST}"):
+            shard_markers.forget_failed(r.temp_path for r in results)  # held: a rerun retries those shards
+            yield manifest
+            return
         final = {target for _, target in moves}
         stale = tuple(p for p in _existing_shards(s.path) if p not in final)
         transaction.commit(s.path, transaction.Journal(

@@ -140,6 +140,22 @@ def finished(shard_path: str, digest: str) -> Optional[ShardMarker]:
     return marker
 
 
+def forget_failed(shard_paths: Iterable[str]) -> int:
+    """Delete the markers of the shards some of whose images failed, so a rerun converts those
+    again (a read that failed for a moment gets its retry) and reuses the rest; how many."""
+    forgotten = []
+    for path in shard_paths:
+        try:
+            marker = ShardMarker.loads(files.read_text(path + MARKER_SUFFIX))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if marker.failures:
+            forgotten.append(path + MARKER_SUFFIX)
+    if forgotten:
+        files.delete(forgotten)
+    return len(forgotten)
+
+
 def count_finished(temp_dir: str) -> int:
     """How many shards of a temp area have their marker (for the interruption message)."""
     return len(_markers(temp_dir))

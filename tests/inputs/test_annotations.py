@@ -169,6 +169,33 @@ def test_voc_files_are_read_in_the_encoding_they_declare(tmp_path):
     assert isinstance(found["c.xml"], str) and "c.xml" in found["c.xml"] and "not XML" in found["c.xml"]
 
 
+def test_items_whose_names_are_not_utf8_wait_unpaired_under_a_key_no_image_has(tmp_path):
+    """A Latin-1 XML or mask file name (or a COCO file_name with a lone surrogate escape) can
+    pair with no image (such images fail as NameNotUtf8), and Beam's coders carry only UTF-8:
+    the distributed join crashed on one. It is an unpaired item, its name escaped."""
+    import json
+    import os
+
+    from transforms.runtime.annotation_files import UNPAIRABLE, mask_files, packed_items
+
+    xml = "<annotation><filename>x.jpg</filename></annotation>"
+    (tmp_path / "xml").mkdir()
+    for name in (b"ok.xml", b"caf\xe9.xml"):
+        with open(os.fsencode(tmp_path / "xml") + b"/" + name, "w") as handle:
+            handle.write(xml)
+    found = dict(packed_items(("voc", str(tmp_path / "xml"), "")))
+    assert set(found) == {"ok", UNPAIRABLE} and found[UNPAIRABLE] == ("caf\\xe9.xml", "its name is not UTF-8")
+    coco = {"images": [{"id": 1, "file_name": "caf\udce9.jpg", "width": 4, "height": 4}], "annotations": [],
+            "categories": [{"id": 1, "name": "a"}]}
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    assert [key for key, _ in packed_items(("coco", str(tmp_path / "coco.json"), ""))] == [UNPAIRABLE]
+    (tmp_path / "masks").mkdir()
+    with open(os.fsencode(tmp_path / "masks") + b"/caf\xe9.png", "wb") as handle:
+        handle.write(b"")
+    shown = ("caf\\xe9.png", f"{tmp_path}/masks/caf\\xe9.png")
+    assert list(mask_files(str(tmp_path / "masks"))) == [(UNPAIRABLE, shown)]
+
+
 def test_yolo_segmentation_lines_are_boxes_of_their_polygons():
     """Ultralytics segmentation labels are `class x1 y1 x2 y2 ...`: the box is the polygon's
     extent (read as `class cx cy w h`, its first points made a wrong box without a word); a

@@ -149,6 +149,44 @@ def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job
         assert local == portable or sorted(local.splitlines()) == sorted(portable.splitlines())
 
 
+def test_annotation_and_mask_files_named_in_latin1_on_a_distributed_runner(tmp_path, capsys, job_service):
+    """An XML and a mask whose file names are not UTF-8 (beside an image so named): the
+    CoGroupByKey's coder crashed the whole job on their keys. Both runners now count the XML
+    unpaired and fail the image as NameNotUtf8, and write the same records."""
+    import os
+
+    import numpy as np
+    from PIL import Image
+
+    from tests.jobs.test_detection import voc_xml
+    from tests.support import imaging
+
+    images, xmls, masks = tmp_path / "images", tmp_path / "xml", tmp_path / "masks"
+    mask = imaging.encode(Image.fromarray(np.ones((48, 64), np.uint8)), "PNG")
+    for name in (b"a", b"caf\xe9"):
+        for folder, suffix, data in ((images, b".png", imaging.encode(imaging.photo((64, 48)), "PNG")),
+                                     (masks, b".png", mask),
+                                     (xmls, b".xml", voc_xml("a.png", (64, 48), [("cat", (4, 4, 30, 30))]).encode())):
+            folder.mkdir(exist_ok=True)
+            with open(os.fsencode(folder) + b"/" + name + suffix, "wb") as handle:
+                handle.write(data)
+    common = ["convert", "--set", f"input.path={images}", "--set", "input.annotations.format=voc",
+              "--set", f"input.annotations.path={xmls}", "--set", f"input.masks={masks}",
+              "--set", "errors.max_failed_fraction=1", "--set", "output.shards=1", "--set", "image.format=png"]
+    said = {}
+    for name, extra in (("local", []), ("portable", ["--set", "runner=portable", "--set",
+                                                     f"portable.job_endpoint={job_service}", "--set",
+                                                     "portable.environment_type=LOOPBACK"])):
+        assert main([*common, "--set", f"output.path={tmp_path / name}", *extra]) == 0
+        said[name] = [line.replace(str(tmp_path / name), "OUT").strip() for line in capsys.readouterr().out.splitlines()
+                      if line.strip().startswith(("annotations:", "masks:", "wrote", "1 "))]
+    assert said["local"] == said["portable"] == [
+        "annotations: 1 annotation names no image in input.path (paired by file stem and path)",
+        "wrote 1 of 2 images to OUT", "1  list: NameNotUtf8"]
+    for path in ("train-00000-of-00001.tfrecord", "failures.jsonl"):
+        assert (tmp_path / "local" / path).read_bytes() == (tmp_path / "portable" / path).read_bytes()
+
+
 def test_the_local_runner_samples_state_often_enough_to_end_bundles_promptly():
     """Beam joins its state-sampler thread at every bundle's end; at its default 200 ms
     period a long bundle ended up to 200 ms late. The local runner shortens it, which

@@ -42,7 +42,7 @@ from transforms.inputs.annotations.voc import read_voc
 from transforms.inputs.annotations.yolo import label_path, read_dataset_yaml, read_labels
 from transforms.inputs.layouts import has_image_extension
 from transforms.inputs.pairing import Choice, Conflict, accounted, pair, stem
-from transforms.inputs.paths import dirname, is_remote, is_utf8, name_not_utf8, relative_to
+from transforms.inputs.paths import dirname, is_remote, is_utf8, name_not_utf8, relative_to, shown
 from transforms.runtime.collector import collector_paused
 from transforms.runtime.forked import Forked
 from transforms.storage import files
@@ -204,8 +204,22 @@ def packed_items(spec: Tuple[str, str, str]) -> Iterator[Tuple[str, Tuple[str, F
     images with (transforms/inputs/pairing)."""
     fmt, path, split = spec
     for name, annotation in read_annotations(fmt, path).items:
+        if not is_utf8(name):
+            yield _unpairable(name, "its name is not UTF-8")
+            continue
         found = annotation if isinstance(annotation, str) else (split, _packed(annotation))
         yield stem(name), (name, found)
+
+
+UNPAIRABLE = "/"  # a key no image's file stem is (stems hold no "/")
+
+
+def _unpairable(name: str, item: Any) -> Tuple[str, Named]:
+    """An item whose name is not UTF-8 (a Latin-1 file name, a COCO `file_name` with a lone
+    surrogate escape), under a key no image has: no image could take it (such images fail as
+    NameNotUtf8), Beam's coders carry only UTF-8 text (a distributed join crashed on it), and so
+    it is counted unpaired, its name escaped, as the local lookup counted it."""
+    return UNPAIRABLE, (shown(name), item)
 
 
 def with_annotation(ref: ImageRef, found: Union[None, Found, Conflict]) -> Union[ImageRef, Failure]:
@@ -288,5 +302,7 @@ def mask_files(folder: str) -> Iterator[Tuple[str, Named]]:
     """(file stem, (path in `folder`, path)) of every PNG under `folder`: the class-index masks
     (input.masks)."""
     for path in _files_below(folder):
-        if path.lower().endswith(".png"):
-            yield stem(path), (relative_to(folder, path), path)
+        if not path.lower().endswith(".png"):
+            continue
+        name = relative_to(folder, path)
+        yield (stem(path), (name, path)) if is_utf8(path) else _unpairable(name, shown(path))

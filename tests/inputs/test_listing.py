@@ -100,6 +100,20 @@ def test_label_ids_sorted_names_or_integers():
 
 
 
+def test_a_jsonl_row_whose_strings_json_escaped_into_lone_surrogates_is_a_bad_line():
+    """json.dumps writes a Latin-1 file name from os.listdir as "caf\\udce9.jpg": valid JSON, but
+    no record, labels.txt or Beam coder can write it (the job crashed in the listing)."""
+    text = ('{"path": "caf\\udce9.jpg"}\n{"path": "a.jpg", "label": "x\\uDCE9"}\n'
+            '{"path": "b.jpg", "tags": ["ok", "\\udce9"]}\n{"path": "c.jpg", "label": "\\ud83d\\ude00"}\n')
+    parsed = rows(text, ".jsonl")
+    assert [str(r) for _, r in parsed[:3]] == [
+        "'path' holds a lone surrogate escape (\\udcXX), not text; a file name that is not UTF-8 (json.dumps writes "
+        "one so): rename the file (convmv -f latin1 -t utf8) and list it again",
+        "'label' holds a lone surrogate escape (\\udcXX), not text",
+        "'tags' holds a lone surrogate escape (\\udcXX), not text"]
+    assert parsed[3] == (4, {"path": "c.jpg", "label": "\U0001f600"})  # a surrogate pair is one character
+
+
 def test_a_name_that_is_not_utf8_is_told_and_shown_with_its_bytes_escaped():
     latin1 = os.fsdecode(b"/data/cat/caf\xe9.jpg")  # as a walk hands it over: a surrogate escape
     assert not paths.is_utf8(latin1) and paths.shown(latin1) == "/data/cat/caf\\xe9.jpg"
@@ -107,7 +121,9 @@ def test_a_name_that_is_not_utf8_is_told_and_shown_with_its_bytes_escaped():
 
 
 def test_a_class_name_is_unwritable_when_labels_txt_cannot_hold_it_as_one_line():
-    names = ["cat", " spaced ", 'a "quoted" one', "back\\slash", "new\nline", "cr\rhere", "  ", ""]
-    assert [labels.unwritable(name) is None for name in names] == [True] * 4 + [False] * 4
+    names = ["cat", " spaced ", 'a "quoted" one', "back\\slash", "new\nline", "cr\rhere", "  ", "", "caf\udce9"]
+    assert [labels.unwritable(name) is None for name in names] == [True] * 4 + [False] * 5
+    assert labels.unwritable("caf\udce9") == "class name 'caf\\udce9' is not text (a lone surrogate escape)"
+    assert labels.unwritable("\U0001f600 d\u00f6g") is None
     written = "\n".join(labels.labels_lines({name: i for i, name in enumerate(names[:4])}))
     assert labels.read_label_names(written) == ("cat", "spaced", 'a "quoted" one', "back\\slash")

@@ -217,6 +217,13 @@ def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
         "config error: input.annotations.path: class 3: class name 'traffic\\nlight' has a line break; labels.txt "
         "holds one name a line: rename it in the annotation file"]
     assert not (tmp_path / "o4").exists()
+    # a lone surrogate escape, as json.dumps writes a Latin-1 name: it crashed once every image was converted
+    two_lines.write_text(json.dumps({"images": [], "categories": [{"id": 3, "name": "caf\udce9"}]}))
+    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o4'}", "input.annotations.format=coco",
+                   f"input.annotations.path={two_lines}") == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "config error: input.annotations.path: class 3: class name 'caf\\udce9' is not text (a lone surrogate "
+        "escape); labels.txt holds one name a line: rename it in the annotation file"]
     boxes = tmp_path / "two-lines.csv"  # a quoted class with a line break: the whole file is refused at launch
     boxes.write_text('filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,200,120,"traffic\nlight",1,1,5,5\n')
     assert convert(f"input.path={images}", f"output.path={tmp_path / 'o5'}", "input.annotations.format=csv",

@@ -40,6 +40,11 @@ def unwritable(label: str) -> Optional[str]:
         return f"class name {label!r} has a line break"
     if not label.strip():
         return f"class name {label!r} is blank"
+    if not label.isascii():
+        try:
+            label.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate escape from JSON or YAML: no file can hold it
+            return f"class name {label!r} is not text (a lone surrogate escape)"
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from transforms.elements import ExtraValue, ImageRef
 from transforms.inputs.errors import ListingError
-from transforms.inputs.paths import join_path
+from transforms.inputs.paths import is_utf8, join_path, shown
 from transforms.records.features import RESERVED_PREFIX
 
 LISTING_SUFFIXES = (".txt", ".csv", ".jsonl")
@@ -59,7 +59,23 @@ def listing_rows(lines: Iterable[Line], suffix: str) -> Iterator[Tuple[int, Unio
         if not isinstance(row, dict):
             yield number, ListingError("a JSONL row must be an object")
             continue
+        field = _not_text(row) if "\\ud" in line.lower() else None
+        if field is not None:
+            why = ("; a file name that is not UTF-8 (json.dumps writes one so): rename the file (convmv -f latin1 "
+                   "-t utf8) and list it again") if field == "path" else ""
+            yield number, ListingError(f"{field!r} holds a lone surrogate escape (\\udcXX), not text{why}")
+            continue
         yield number, row
+
+
+def _not_text(row: Mapping[str, object]) -> Optional[str]:
+    """The first field of a JSONL row whose name or strings JSON escapes made unencodable (lone
+    surrogates: valid JSON, but no record, label file or Beam coder can write them)."""
+    for name, value in row.items():
+        values = value if isinstance(value, list) else [value]
+        if not is_utf8(name) or any(isinstance(v, str) and not is_utf8(v) for v in values):
+            return name if is_utf8(name) else shown(name)
+    return None
 
 
 def _csv_rows(lines: Iterable[Line]) -> Iterator[Tuple[int, Union[Row, ListingError]]]:

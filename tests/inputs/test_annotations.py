@@ -61,6 +61,43 @@ def test_coco_polygons_rle_crowds_and_noncontiguous_ids():
     assert crowd.crowd and crowd.rle == RLE((0, 3, 7), 2, 5)
 
 
+@pytest.mark.parametrize("categories, annotation, says", [
+    ([{"id": -3, "name": "a"}], None, "categories: ValueError: category id -3 is not between 0 and 1,000,000"),
+    ([{"id": 2**62, "name": "a"}], None, "categories: ValueError: category id 4611686018427387904 is not between"),
+    ([{"id": 1, "name": "cat"}, {"id": 1, "name": "dog"}], None,
+     "categories: ValueError: id 1 is both 'cat' and 'dog'"),
+    ([{"id": 1, "name": "cat"}], 99, r"annotations\[0\]: ValueError: category_id 99 is not one of the categories"),
+    ([], -1, r"annotations\[0\]: ValueError: category id -1 is not between 0"),
+])
+def test_coco_category_ids_that_cannot_serve(categories, annotation, says):
+    """An id below 0 (the Object Detection API refuses it) or of 2**62 (labels.txt holds a line
+    per id: it ran out of memory when the job wrote it), one id named twice, an object of a
+    category the file does not list (it became a class named "99"): one line naming the place."""
+    objects = [{"image_id": 1, "category_id": annotation, "bbox": [1, 1, 2, 2]}] if annotation is not None else []
+    text = json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": objects, "categories": categories})
+    with pytest.raises(AnnotationError, match="c.json: " + says):
+        list(read_coco(text, "c.json"))
+
+
+def test_coco_crowd_flags_and_undeclared_ids():
+    """iscrowd as a string ("0" is not a crowd); without categories the ids name the classes."""
+    objects = [{"image_id": 1, "category_id": 4, "bbox": [1, 1, 2, 2], "iscrowd": flag} for flag in ("0", "1", 0, 1)]
+    text = json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": objects})
+    a, = read_coco(text, "c.json")
+    assert [o.crowd for o in a.objects] == [False, True, False, True] and {o.label for o in a.objects} == {"4"}
+
+
+def test_format_ids_keep_a_formats_ids_but_never_give_a_class_id_0():
+    """0 is detection's background: the Object Detection API refuses a label map naming another
+    class 0. Categories from 0 that objects use (Label Studio) move up by one; an unused category
+    0 (labelme's _background_) is left out; other ids are kept as they are."""
+    from transforms.dataset.labels import format_ids
+
+    assert format_ids([("_background_", 0), ("cat", 1), ("dog", 17)], {"cat": 1}) == {"cat": 1, "dog": 17}
+    assert format_ids([("cat", 0), ("dog", 1)], {"cat": 0}) == {"cat": 1, "dog": 2}
+    assert format_ids([], {"dog": 5}) == {"dog": 5}
+
+
 def test_coco_errors_name_the_annotation():
     with pytest.raises(AnnotationError, match=r"c.json: annotations\[0\]: KeyError"):
         list(read_coco(json.dumps({"images": [], "annotations": [{"image_id": 1}]}), "c.json"))

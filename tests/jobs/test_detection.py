@@ -2,6 +2,7 @@
 records parse with the Object Detection API decoder's keys, and what is dropped is counted."""
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,43 @@ def test_coco_ids_crowds_and_images_without_objects(tmp_path, capsys):
     assert convert(f"input.path={images}", f"output.path={tmp_path / 'nocrowd'}", "input.annotations.format=coco",
                    f"input.annotations.path={instances}", "input.annotations.crowd=drop") == 0
     assert manifest(tmp_path / "nocrowd")["boxes_dropped"] == {"crowd (annotations.crowd: drop)": 1}
+
+
+def od_api_label_map_ids(path):
+    """The Object Detection API's label_map_util.load_labelmap checks (reproduced: the API does
+    not install from PyPI): ids >= 0, and id 0 only for `background`; {name: id}."""
+    items = re.findall(r"item \{\n  id: (-?\d+)\n  name: '([^']*)'\n\}", path.read_text())
+    for number, name in items:
+        assert int(number) >= 0, "Label map ids should be >= 0."
+        assert int(number) != 0 or name == "background", "Label map id 0 is reserved for the background label"
+    return {name: int(number) for number, name in items}
+
+
+@pytest.mark.parametrize("categories, used, ids", [
+    # labelme's labelme2coco: category 0 is `_background_`, no object has it
+    ([(0, "_background_"), (1, "aeroplane"), (2, "cat")], 2, {"aeroplane": 1, "cat": 2}),
+    # Label Studio numbers its categories from 0, and objects use 0
+    ([(0, "cat"), (1, "dog")], 0, {"cat": 1, "dog": 2}),
+])
+def test_coco_exports_with_a_category_0_give_a_label_map_the_api_loads(tmp_path, categories, used, ids):
+    """id 0 is the Object Detection API's background: a label map naming another class 0 is
+    refused by label_map_util, and a record's class 0 is trained as background."""
+    images = tmp_path / "images"
+    imaging.write(images / "a.jpg", picture())
+    document = {"images": [{"id": 1, "file_name": "a.jpg", "width": 200, "height": 120}],
+                "categories": [{"id": i, "name": name} for i, name in categories],
+                "annotations": [{"image_id": 1, "category_id": used, "bbox": [20, 10, 70, 60]}]}
+    (tmp_path / "coco.json").write_text(json.dumps(document))
+    out = tmp_path / "out"
+    assert convert(f"input.path={images}", f"output.path={out}", "input.annotations.format=coco",
+                   f"input.annotations.path={tmp_path / 'coco.json'}") == 0
+    assert od_api_label_map_ids(out / "label_map.pbtxt") == ids
+    record, = records(out)
+    name = dict(categories)[used]
+    assert list(record["image/object/class/text"]) == [name.encode()]
+    assert list(record["image/object/class/label"]) == [ids[name]]
+    assert manifest(out)["labels"][0] == ""  # labels.txt: line 0, the background, is unnamed
+    assert main(["verify", str(out)]) == 0
 
 
 def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path, capsys):

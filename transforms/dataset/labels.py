@@ -32,6 +32,16 @@ class LabelRule:
         return match.group("label") if match else None
 
 
+def format_ids(declared: Iterable[Tuple[str, int]], used: Mapping[str, int]) -> Dict[str, int]:
+    """The ids records carry for a format's own class ids (COCO's categories), `declared` or
+    `used` by objects: kept, but id 0 is detection's background (the Object Detection API
+    refuses a label map naming another class 0). Where objects use 0 (Label Studio's COCO export
+    numbers categories from 0) every id is shifted up by one; a category 0 no object uses
+    (labelme's `_background_`, Roboflow's dataset name) is left out."""
+    shift = 1 if 0 in used.values() else 0
+    return {name: number + shift for name, number in dict(declared, **used).items() if number + shift > 0}
+
+
 def unwritable(label: str) -> Optional[str]:
     """Why a class name cannot be a line of labels.txt, or None: TFDS and labels.txt readers
     split that file on line breaks and strip each line, so a name with a line break, or of

@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 import apache_beam as beam
 
-from transforms.dataset.labels import LabelRule
+from transforms.dataset.labels import LabelRule, format_ids
 from transforms.dataset.sharding import ref_order
 from transforms.elements import ImageRef
 from transforms.records.features import extra_kinds, merge_kinds
@@ -87,7 +87,7 @@ class _FactsFn(beam.CombineFn):
 
     def extract_output(self, acc: _Accumulator) -> DatasetFacts:
         if self._labels.names is None and (acc.class_ids or self._labels.declared):
-            ids = dict(self._labels.declared, **acc.class_ids)  # the format's ids, kept
+            ids = format_ids(self._labels.declared, acc.class_ids)
         else:
             ids = self._labels.ids(acc.labels)
         return DatasetFacts(ids, dict(sorted(acc.kinds.items())), acc.num_listed,

@@ -1,6 +1,7 @@
 """COCO instances JSON: `images` (file_name, width, height), `annotations` (image_id,
 category_id, bbox [x, y, w, h] in pixels, iscrowd, area, segmentation as polygons or RLE),
-`categories` (id, name; ids need not be contiguous and are kept)."""
+`categories` (id, name; ids need not be contiguous and are kept, from 0 to MAX_CLASS_ID;
+without categories, the ids name the classes)."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,36 @@ import orjson
 
 from transforms.inputs.annotations.model import RLE, AnnotatedObject, Annotation, AnnotationError
 
+MAX_CLASS_ID = 1_000_000  # labels.txt holds a line per id up to the largest (an id of 2**62 ran out of memory)
+
 
 def categories(document: Mapping[str, Any]) -> Dict[int, str]:
-    """{category id: name}, as the file gives them."""
-    return {int(c["id"]): str(c["name"]) for c in document.get("categories", [])}
+    """{category id: name}, as the file gives them; ValueError for an id out of range, or one id
+    given two names (which one the objects meant cannot be told)."""
+    names: Dict[int, str] = {}
+    for category in document.get("categories", []):
+        number, name = class_id(category["id"]), str(category["name"])
+        if names.setdefault(number, name) != name:
+            raise ValueError(f"id {number} is both {names[number]!r} and {name!r}")
+    return names
+
+
+def class_id(value: Any) -> int:
+    """A category id; ValueError unless 0 to MAX_CLASS_ID (the Object Detection API refuses ids
+    below 0, and labels.txt holds a line per id)."""
+    number = int(value)
+    if not 0 <= number <= MAX_CLASS_ID:
+        raise ValueError(f"category id {number} is not between 0 and {MAX_CLASS_ID:,}")
+    return number
+
+
+def _undeclared(category: int, names: Mapping[int, str]) -> str:
+    """The class name of an object whose category_id the categories do not list: an error
+    where there are categories (a file cut down by hand; its boxes would become a class named
+    by a number), the id itself where the file lists none."""
+    if names:
+        raise ValueError(f"category_id {category} is not one of the categories")
+    return str(class_id(category))
 
 
 def _segmentation(value: Any) -> Tuple[Tuple[Tuple[float, ...], ...], Any]:
@@ -62,9 +89,9 @@ def annotations_of(document: Mapping[str, Any], where: str = "") -> Iterator[Ann
             category = int(item["category_id"])
             shape = item.get("segmentation")
             polygons, rle = _segmentation(shape) if shape else ((), None)
-            label = names[category] if category in names else str(category)
+            label = names[category] if category in names else _undeclared(category, names)
             area = float(item["area"]) if "area" in item else None
-            obj = AnnotatedObject._make((label, (x, y, x + w, y + h), category, bool(item.get("iscrowd", 0)),
+            obj = AnnotatedObject._make((label, (x, y, x + w, y + h), category, int(item.get("iscrowd", 0)) != 0,
                                          False, False, "", polygons, rle, area))
             image = int(item["image_id"])
         except (KeyError, TypeError, ValueError, OverflowError) as exc:

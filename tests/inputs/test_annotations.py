@@ -35,6 +35,8 @@ def test_voc_as_labelme_and_labelimg_write_it():
     ("<annotation><object><name>x</name></object></annotation>", "a.xml object 0: needs <name> and <bndbox>"),
     ("<annotation><object><name>x</name><bndbox><xmin>a</xmin></bndbox></object></annotation>",
      "a.xml object 0: <xmin> is 'a', not a number"),
+    ("<html><body><object><name>x</name></object></body></html>",  # it was an image with no objects
+     "a.xml: not Pascal VOC \\(its root is <html>, not <annotation>\\)"),
 ])
 def test_voc_errors_name_the_file_and_object(text, says):
     with pytest.raises(AnnotationError, match=says):

@@ -42,6 +42,8 @@ def read_voc(xml_text: Union[str, bytes], key: str, where: str = "") -> Annotati
         root = ElementTree.fromstring(xml_text)
     except ElementTree.ParseError as exc:
         raise AnnotationError(f"{where}: not XML ({exc})") from None
+    if root.tag != "annotation":  # another XML (an HTML page, CVAT's own format) read as VOC had no objects
+        raise AnnotationError(f"{where}: not Pascal VOC (its root is <{root.tag}>, not <annotation>)")
     size_node = root.find("size")
     size = None
     if size_node is not None and _text(size_node, "width") and _text(size_node, "height"):

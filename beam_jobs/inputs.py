@@ -66,7 +66,8 @@ def yolo_spec(path: str) -> dict:
         raise ConfigError("input.annotations.path", f"{path} does not exist") from None
     except AnnotationError as exc:
         raise ConfigError("input.annotations.path", str(exc)) from None
-    missing = [f"{split}: {source}" for split, source in spec["splits"].items() if not files.exists(source)]
+    missing = [f"{split}: {source}" for split, sources in spec["splits"].items() for source in sources
+               if not files.exists(source)]
     if not spec["splits"] or missing:
         raise ConfigError("input.annotations.path", f"{path}: " + (
             f"no such images folder or listing ({'; '.join(missing)})" if missing else "names no train, val or test"))

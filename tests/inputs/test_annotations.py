@@ -109,8 +109,14 @@ def test_yolo_dataset_yaml_labels_and_paths():
     spec = read_dataset_yaml("path: ../datasets/coco8\ntrain: images/train\nval: images/val\n"
                              "names:\n  0: person\n  1: bicycle\n", "/data/cfg", "coco8.yaml")
     assert spec["root"] == "/data/datasets/coco8" and spec["names"] == {0: "person", 1: "bicycle"}
-    assert spec["splits"] == {"train": "/data/datasets/coco8/images/train", "val": "/data/datasets/coco8/images/val"}
+    assert spec["splits"] == {"train": ("/data/datasets/coco8/images/train",),
+                              "val": ("/data/datasets/coco8/images/val",)}
     assert read_dataset_yaml("names: [a, b]\n", "/d")["names"] == {0: "a", 1: "b"}
+    listed = read_dataset_yaml("train: [images/a, /abs/b]\nnames: [a]\n", "/d")  # Ultralytics takes lists too
+    assert listed["splits"] == {"train": ("/d/images/a", "/abs/b")}
+    with pytest.raises(AnnotationError, match="bad.yaml: names: 'cat' is class 0 and class 2"):
+        read_dataset_yaml("names: [cat, dog, cat]\n", "/d", "bad.yaml")  # class 0's objects were class 2's
+    assert read_dataset_yaml("names: [null, dog]\n", "/d")["names"] == {0: "", 1: "dog"}  # blank: refused at launch
     assert label_path("/d/images/train/images/x.jpeg") == "/d/images/train/labels/x.txt"
     annotation = read_labels("0 0.5 0.5 0.2 0.4\n\n1 0.1 0.1 0.2 0.2\n", "x.jpg", spec["names"])
     assert annotation.normalised and [o.label for o in annotation.objects] == ["person", "bicycle"]

@@ -397,6 +397,11 @@ def test_a_yolo_dataset_with_class_index_masks(tmp_path, capsys):
         assert abs(rows.min() - ymin) <= 1 and abs(rows.max() + 1 - ymax) <= 1
         assert np.abs(colour_inside(record, 0) - RED).max() < 20
     assert len(by_name[b"b.jpg"]["image/object/bbox/xmin"]) == 1
+    # A split may name a list of folders, as Ultralytics takes it (it was "no such images folder")
+    imaging.write(root / "list.yaml", b"path: .\ntrain: [images/train, images/val]\nnames: {0: green, 1: red}\n")
+    assert convert(f"output.path={tmp_path / 'listed'}", "input.annotations.format=yolo",
+                   f"input.annotations.path={root / 'list.yaml'}") == 0
+    assert manifest(tmp_path / "listed")["splits"]["train"]["classes"] == {"red": 3}
 
 
 def test_semantic_masks_ride_with_their_images(tmp_path, capsys):

@@ -264,8 +264,8 @@ def yolo_refs(yaml_path: str, extensions: Tuple[str, ...]) -> Iterator[Union[Ima
     or a `list` Failure for a label file that cannot be read."""
     spec = read_dataset_yaml(files.read_text(yaml_path), dirname(yaml_path), yaml_path)
     names = spec["names"]
-    for split, source in spec["splits"].items():
-        for path in _yolo_images(source, spec["root"]):
+    for split, sources in spec["splits"].items():
+        for path in (path for source in sources for path in _yolo_images(source, spec["root"])):
             if not has_image_extension(path, extensions):
                 continue
             if not is_utf8(path):

@@ -14,9 +14,10 @@ from transforms.inputs.annotations.model import AnnotatedObject, Annotation, Ann
 
 
 def read_dataset_yaml(text: str, yaml_dir: str, where: str = "") -> Dict[str, Any]:
-    """{"root": folder, "splits": {split: folder or listing}, "names": {id: name}, "keypoints": bool},
-    with `path` resolved against the YAML's folder, as Ultralytics does; `keypoints` when the
-    dataset is a pose one (`kpt_shape`): its lines are a box and then keypoints."""
+    """{"root": folder, "splits": {split: (folder or listing, ...)}, "names": {id: name}, "keypoints":
+    bool}, with `path` resolved against the YAML's folder, as Ultralytics does (a split may name a
+    list of folders); `keypoints` when the dataset is a pose one (`kpt_shape`): its lines are a box
+    and then keypoints. A name given to two ids is refused: their objects could not be told apart."""
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -26,16 +27,28 @@ def read_dataset_yaml(text: str, yaml_dir: str, where: str = "") -> Dict[str, An
         names = dict(enumerate(names))
     if not isinstance(names, dict) or not names:
         raise AnnotationError(f"{where}: needs `names`, a list or a map of class names")
+    try:
+        classes = {int(k): "" if v is None else str(v) for k, v in names.items()}  # null: blank, refused as such
+    except ValueError as exc:
+        raise AnnotationError(f"{where}: names: a class id that is not a number ({exc})") from None
+    seen: Dict[str, int] = {}
+    for number, name in sorted(classes.items()):
+        if seen.setdefault(name, number) != number:
+            raise AnnotationError(f"{where}: names: {name!r} is class {seen[name]} and class {number}")
     root = str(document.get("path") or "")
-    root = root if root.startswith("/") or "://" in root else posixpath.normpath(posixpath.join(yaml_dir, root))
+    root = _under(yaml_dir, root)
     splits = {}
     for split in ("train", "val", "test"):
         value = document.get(split)
         if value:
-            path = str(value)
-            splits[split] = path if path.startswith("/") or "://" in path else posixpath.join(root, path)
-    return {"root": root, "splits": splits, "names": {int(k): str(v) for k, v in names.items()},
-            "keypoints": "kpt_shape" in document}
+            sources = value if isinstance(value, list) else [value]
+            splits[split] = tuple(_under(root, str(source)) for source in sources)
+    return {"root": root, "splits": splits, "names": classes, "keypoints": "kpt_shape" in document}
+
+
+def _under(folder: str, path: str) -> str:
+    """`path` as Ultralytics resolves it: as it is if absolute (or a URL), else under `folder`."""
+    return path if path.startswith("/") or "://" in path else posixpath.normpath(posixpath.join(folder, path))
 
 
 def label_path(image_path: str) -> str:

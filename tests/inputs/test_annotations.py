@@ -143,6 +143,24 @@ def test_csv_boxes_as_the_tutorials_write_them():
     assert c.objects[0].box == (10.0, 20.0, 110.0, 220.0)
 
 
+def test_csv_boxes_as_european_excel_and_tabs_write_them_and_sizes_that_disagree():
+    """Excel in much of Europe separates with semicolons and writes decimal commas (it was a
+    config error naming every column as missing); tabs too. One file's rows giving two sizes
+    was read with the first, and the others' boxes placed in the wrong frame."""
+    european = ["filename;width;height;class;xmin;ymin;xmax;ymax\n", "a.jpg;640;480;cat, big;10,5;20;110;220\n"]
+    tabbed = ["filename\twidth\theight\tclass\txmin\tymin\txmax\tymax\n",
+              "a.jpg\t640\t480\tcat, big\t10.5\t20\t110\t220\n"]
+    for lines in (european, tabbed):
+        a, = read_csv_boxes(lines, "boxes.csv")
+        assert a.size == (640, 480) and a.objects[0].label == "cat, big" and a.objects[0].box == (10.5, 20, 110, 220)
+    two = ["filename,width,height,class,xmin,ymin,xmax,ymax\n", "a.jpg,64,48,cat,1,2,30,40\n",
+           "b.jpg,64,48,cat,1,2,30,40\n", "a.jpg,640,480,dog,1,2,30,40\n"]
+    with pytest.raises(AnnotationError, match="boxes.csv:4: a.jpg is 640x480 here, 64x48 at line 2"):
+        list(read_csv_boxes(two, "boxes.csv"))
+    zero, = read_csv_boxes(["filename,width,height,class,xmin,ymin,xmax,ymax\n", "a.jpg,0,0,cat,1,2,3,4\n"])
+    assert zero.size is None  # as some tools write "no size", and VOC's 0 x 0 is read
+
+
 def test_a_packed_annotation_knows_its_classes_with_and_without_its_packing():
     """The facts read an annotation's classes where it was packed, and from its bytes after a
     grouping: both say the same (last id of a name wins, shapes seen)."""

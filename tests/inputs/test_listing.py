@@ -25,6 +25,14 @@ def test_csv_listing_keeps_extras_and_resolves_relative_paths():
                            split="validation", extra=(("caption", "a cat"),))
 
 
+def test_csv_listings_separated_by_semicolons_or_tabs():
+    """Excel in much of Europe writes CSV with semicolons (it was "no 'path' column")."""
+    for text in ("path;label;caption\nimgs/a.jpg;cat;a cat, sitting\n",
+                 "path\tlabel\tcaption\nimgs/a.jpg\tcat\ta cat, sitting\n"):
+        (number, row), = rows(text, ".csv")
+        assert number == 2 and row == {"path": "imgs/a.jpg", "label": "cat", "caption": "a cat, sitting"}
+
+
 def test_csv_without_path_column_is_one_error():
     (number, error), = rows("file,label\na.jpg,cat\n", ".csv")
     assert isinstance(error, errors.ListingError) and "path" in str(error)

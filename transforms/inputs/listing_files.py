@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import posixpath
 from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Union
@@ -79,8 +80,8 @@ def _not_text(row: Mapping[str, object]) -> Optional[str]:
 
 
 def _csv_rows(lines: Iterable[Line]) -> Iterator[Tuple[int, Union[Row, ListingError]]]:
-    """CSV rows with a header; lines that are not text are errors, and line numbers stay
-    those of the file."""
+    """CSV rows with a header (separated by commas, semicolons or tabs, as the header is); lines
+    that are not text are errors, and line numbers stay those of the file."""
     numbers: List[int] = []
     bad: List[Tuple[int, ListingError]] = []
 
@@ -92,7 +93,10 @@ def _csv_rows(lines: Iterable[Line]) -> Iterator[Tuple[int, Union[Row, ListingEr
             numbers.append(number)
             yield line
 
-    reader = csv.DictReader(good())
+    texts = good()
+    header = next(texts, "")
+    delimiter = max((",", ";", "\t"), key=header.count)  # Excel in much of Europe: semicolons; ties: the comma
+    reader = csv.DictReader(itertools.chain([header], texts), delimiter=delimiter)
     if reader.fieldnames is None or "path" not in reader.fieldnames:
         yield from bad
         yield 1, ListingError(f"CSV listing has no 'path' column (columns: {reader.fieldnames})")

@@ -197,10 +197,15 @@ def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, in
     class, the Object Detection API's the background); they stay in the label map without objects."""
     a = cfg.input.annotations
     declared: Dict[str, int] = {}
+    if cfg.input.masks:
+        problem = _unreadable(cfg.input.masks, folder=True)
+        if problem:
+            raise ConfigError("input.masks", f"{cfg.input.masks} {problem}")
     for split, path in a.files_by_split() if a.given else ():
         key = f"input.annotations.path.{split}" if split else "input.annotations.path"
-        if not files.exists(path):
-            raise ConfigError(key, f"{path} does not exist")
+        problem = _unreadable(path, folder=a.format == "voc")
+        if problem:
+            raise ConfigError(key, f"{path} {problem}")
         try:
             if a.format == "coco":
                 for number, name in sorted(read_annotations("coco", path, keep).classes.items()):
@@ -221,6 +226,18 @@ def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, in
             raise ConfigError("input.annotations.path", f"class {number}: {problem}; labels.txt holds one name a "
                                                         "line: rename it in the annotation file")
     return tuple(declared.items())
+
+
+def _unreadable(path: str, folder: bool) -> Optional[str]:
+    """Why an annotation file or folder cannot be read (None if it can). A bucket has no
+    folders: a VOC or masks "folder" there is a prefix that holds objects (exists() said no)."""
+    if folder and is_remote(path):
+        return None if files.list_files(f"{path.rstrip('/')}/**", limit=1) else "holds no files"
+    if not files.exists(path):
+        return "does not exist"
+    if folder and not is_remote(path) and not os.path.isdir(path):
+        return "is a file, not a folder"
+    return None
 
 
 def check_cloud_access(cfg: JobConfig) -> None:

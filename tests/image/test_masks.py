@@ -68,6 +68,8 @@ def test_masks_that_cannot_serve_are_named():
         read_mask(imaging.encode(Image.new("RGB", (4, 4)), "PNG"))
     with pytest.raises(MaskError, match="does not decode"):
         read_mask(b"not a png")
+    with pytest.raises(MaskError, match="the mask is JPEG, not a PNG: a class-index mask must be lossless"):
+        read_mask(imaging.encode(Image.new("L", (8, 8), 3), "JPEG"))  # a JPEG named .png: its edges made classes
     result = convert(imaging.encode(Image.new("RGB", (40, 30)), "PNG"), ImageSpec(format="png"))
     with pytest.raises(MaskError, match="the mask is 20x20, the image 40x30"):
         transform_mask(Image.new("L", (20, 20)), result.geometry)

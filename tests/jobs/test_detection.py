@@ -440,6 +440,10 @@ def test_semantic_masks_ride_with_their_images(tmp_path, capsys):
         assert set(np.unique(mask)) == {0, 1, 255}  # background, red, letterbox
         red = (image[..., 0] > 150) & (image[..., 1] < 100)
         assert ((mask == 1) == red)[mask != 255].mean() > 0.95
+    # input.masks naming no folder is one line at launch (it crashed the job in its first step)
+    for path, problem in ((tmp_path / "no-such", "does not exist"), (images / "a.jpg", "is a file, not a folder")):
+        assert convert(f"input.path={images}", f"output.path={tmp_path / 'o2'}", f"input.masks={path}") == 2
+        assert capsys.readouterr().err.strip() == f"config error: input.masks: {path} {problem}"
 
 
 def test_coco_instance_masks_follow_their_objects(tmp_path):

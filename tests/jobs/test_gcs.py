@@ -82,3 +82,35 @@ def test_a_run_over_the_failure_limit_keeps_the_bucket_dataset(gcs_emulator, tmp
     assert {name: md5 for name, md5 in after.items() if "/.image2tfrecord-" not in name} == before
     assert any(name.endswith("/failures.jsonl") and "/.image2tfrecord-tmp-" in name for name in after)
     assert main(["verify", out]) == 0
+
+
+def test_voc_boxes_coco_and_masks_from_a_bucket(gcs_emulator, tmp_path, capsys):
+    """Annotation files and class-index masks in a bucket, as a Dataflow user keeps them: a
+    VOC folder, a COCO file and a masks folder are prefixes and objects, not local folders."""
+    import numpy as np
+    from PIL import Image
+
+    from tests.jobs.test_detection import voc_xml
+
+    root = tmp_path / "set"
+    imaging.write(root / "images" / "a.jpg", imaging.encode(imaging.photo((64, 48)), "JPEG"))
+    imaging.write(root / "xml" / "a.xml", voc_xml("a.jpg", (64, 48), [("cat", (4, 4, 30, 30))]).encode())
+    mask = np.zeros((48, 64), np.uint8)
+    mask[4:30, 4:30] = 1
+    imaging.write(root / "masks" / "a.png", imaging.encode(Image.fromarray(mask, "L"), "PNG"))
+    coco = {"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [4, 4, 26, 26]}],
+            "categories": [{"id": 3, "name": "cat"}]}
+    (root / "coco.json").write_text(json.dumps(coco))
+    upload_tree(root, "annotated")
+    base = f"gs://{BUCKET}/annotated"
+    for fmt, path in (("voc", f"{base}/xml"), ("coco", f"{base}/coco.json")):
+        out = f"gs://{BUCKET}/shards/annotated-{fmt}"
+        assert convert(f"input.path={base}/images", f"output.path={out}", f"input.annotations.format={fmt}",
+                       f"input.annotations.path={path}", f"input.masks={base}/masks") == 0, capsys.readouterr()
+        download_tree(f"shards/annotated-{fmt}", tmp_path / fmt)
+        record, = read_split(tmp_path / fmt, "train")
+        assert record["image/object/class/text"] == [b"cat"] and "image/segmentation/class/encoded" in record
+    assert convert(f"input.path={base}/images", f"output.path=gs://{BUCKET}/shards/nomasks",
+                   f"input.masks={base}/no-such-masks") == 2
+    assert capsys.readouterr().err.strip() == f"config error: input.masks: {base}/no-such-masks holds no files"

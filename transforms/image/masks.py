@@ -27,6 +27,8 @@ def read_mask(data: bytes) -> Image.Image:
         image.load()
     except Exception as exc:  # noqa: BLE001 - a broken mask fails its image
         raise MaskError(f"the mask does not decode ({type(exc).__name__}: {exc})") from None
+    if image.format != "PNG":  # a JPEG named .png: its compression made class indices no one drew
+        raise MaskError(f"the mask is {image.format or 'not a PNG'}, not a PNG: a class-index mask must be lossless")
     if image.mode == "1":  # Pillow reads its bits as 0 and 255 when converting: the bits are the classes
         return Image.fromarray(np.asarray(image, dtype=np.uint8), "L")
     if image.mode == "P":

@@ -98,6 +98,9 @@ class AnnotationsConfig(_Section):
     def check_path(self) -> "AnnotationsConfig":
         if self.format != "none" and not self.path:
             raise ValueError(f"[path] is needed by format {self.format}")
+        if self.format == "none" and self.path:  # else the boxes were left out without a word
+            raise ValueError(f"[format] is none, but input.annotations.path is set: say which format it is "
+                             f"(coco, voc, yolo or csv; {_looks_like(self.path)})")
         if isinstance(self.path, dict) and self.format != "coco":
             raise ValueError(f"[path] a {{split: file}} map is for COCO; {self.format} takes one path")
         return self
@@ -112,6 +115,15 @@ class AnnotationsConfig(_Section):
         if isinstance(self.path, dict):
             return tuple(sorted(self.path.items()))
         return (("", self.path),) if self.path else ()
+
+
+def _looks_like(path: Union[str, Dict[str, str]]) -> str:
+    """A guess at an annotation path's format, for the message that asks for it."""
+    if isinstance(path, dict):
+        return "a {split: file} map is COCO's"
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    guess = {"json": "coco", "yaml": "yolo", "yml": "yolo", "csv": "csv"}.get(suffix, "voc" if not suffix else "")
+    return f"{path} looks like {guess}" if guess else f"{path} is not a .json, .yaml, .csv or folder"
 
 
 class LabelFrom(_Section):

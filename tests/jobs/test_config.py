@@ -61,6 +61,11 @@ def test_defaults():
     ("parallelism.threads=many", "parallelism.threads:"),
     ("output.path=", "output.path: is empty"),  # `--set output.path=$OUT` with OUT unset: not the current folder
     ("output.path=  ", "output.path: is empty"),
+    # a path without its format: the boxes were left out without a word
+    ("input.annotations.path=boxes/instances.json", "input.annotations.format: is none, but input.annotations.path "
+     "is set: say which format it is (coco, voc, yolo or csv; "),
+    ("input.annotations.path=boxes/instances.json", "instances.json looks like coco)"),
+    ("input.annotations.path=Annotations", "Annotations looks like voc)"),
 ])
 def test_each_error_names_its_key(override, key):
     assert key in error_for(override)

@@ -155,7 +155,7 @@ def test_an_empty_listing_is_one_line_and_nothing_is_written(tmp_path, capsys):
         code, _, err = run(capsys, listing, tmp_path / "out")
         assert code == 2 and len(err) == 1 and err[0].startswith("config error: input.path:"), err
         assert not (tmp_path / "out").exists()
-    assert "has no 'path' column (columns: ['file', 'label'])" in err[0]
+    assert "has no 'path' column (columns: 'file', 'label')" in err[0]
 
 
 def test_a_single_file_as_the_input_is_one_line(tmp_path, capsys):

@@ -10,7 +10,7 @@ import posixpath
 from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from transforms.elements import ExtraValue, ImageRef
-from transforms.inputs.errors import ListingError
+from transforms.inputs.errors import ListingError, columns_shown
 from transforms.inputs.paths import is_utf8, join_path, shown
 from transforms.records.features import RESERVED_PREFIX
 
@@ -99,7 +99,7 @@ def _csv_rows(lines: Iterable[Line]) -> Iterator[Tuple[int, Union[Row, ListingEr
     reader = csv.DictReader(itertools.chain([header], texts), delimiter=delimiter)
     if reader.fieldnames is None or "path" not in reader.fieldnames:
         yield from bad
-        yield 1, ListingError(f"CSV listing has no 'path' column (columns: {reader.fieldnames})")
+        yield 1, ListingError(f"CSV listing has no 'path' column (columns: {columns_shown(reader.fieldnames)})")
         return
     for row in reader:
         yield from bad

@@ -9,6 +9,7 @@ import itertools
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError
+from transforms.inputs.errors import columns_shown
 
 COLUMNS = ("filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax")
 
@@ -26,7 +27,8 @@ def read_csv_boxes(lines: Iterable[str], where: str = "") -> Iterator[Annotation
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise AnnotationError(f"{where}: missing column(s) {', '.join(missing)} (columns: {reader.fieldnames})")
+        raise AnnotationError(f"{where}: missing column(s) {', '.join(missing)} "
+                              f"(columns: {columns_shown(reader.fieldnames)})")
     per_file: Dict[str, Tuple[Optional[Tuple[int, int]], int, List[AnnotatedObject]]] = {}
     for row in reader:
         try:

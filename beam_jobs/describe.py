@@ -26,7 +26,7 @@ def inspect_lines(root: str) -> List[str]:
     manifest = load_manifest(root)
     labels = manifest.labels
     lines = [f"{root}: {manifest.num_examples} records, {manifest.num_failed} failed of "
-             f"{manifest.num_listed} listed, {len(labels)} classes", ""]
+             f"{manifest.num_listed} listed, {sum(1 for name in labels if name)} classes", ""]  # not unnamed ids
     rows = [["split", "records", "shards", "records/shard (min-max)", "MB", "KB/record"]]
     for split, entry in manifest.splits.items():
         counts = [s.num_examples for s in entry.shards] or [0]

@@ -176,7 +176,7 @@ def od_api_label_map_ids(path):
     # Label Studio numbers its categories from 0, and objects use 0
     ([(0, "cat"), (1, "dog")], 0, {"cat": 1, "dog": 2}),
 ])
-def test_coco_exports_with_a_category_0_give_a_label_map_the_api_loads(tmp_path, categories, used, ids):
+def test_coco_exports_with_a_category_0_give_a_label_map_the_api_loads(tmp_path, capsys, categories, used, ids):
     """id 0 is the Object Detection API's background: a label map naming another class 0 is
     refused by label_map_util, and a record's class 0 is trained as background."""
     images = tmp_path / "images"
@@ -195,6 +195,9 @@ def test_coco_exports_with_a_category_0_give_a_label_map_the_api_loads(tmp_path,
     assert list(record["image/object/class/label"]) == [ids[name]]
     assert manifest(out)["labels"][0] == ""  # labels.txt: line 0, the background, is unnamed
     assert main(["verify", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0  # the classes named, not the unnamed line 0 (it said one more)
+    assert capsys.readouterr().out.startswith(f"{out}: 1 records, 0 failed of 1 listed, 2 classes")
 
 
 def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path, capsys):

@@ -43,7 +43,9 @@ def convert(input_path: Optional[str] = None, output_path: Optional[str] = None,
     """Convert images to a dataset and return its Manifest (None for a Dataflow template).
 
     Raises a `UserError` (ConfigError, DatasetError) with one line per problem; per-image
-    failures do not raise: they are in the manifest and failures.jsonl.
+    failures do not raise: they are in the manifest and failures.jsonl, unless more failed than
+    errors.max_failed_fraction allows where a dataset already was: that one is kept, and
+    `RunHeld` (its `manifest` and `area`) says where this run waits.
     """
     from beam_jobs.conversion import run_convert
 

@@ -2,7 +2,9 @@
 
 Per shard: the framing and both CRCs of every record, every Example parses, every image
 decodes to the height, width and channels its features declare, the .idx file (if any)
-matches, and the count matches the manifest. A missing shard is a problem of its own.
+matches, and the count matches the manifest. A missing shard is a problem of its own. Beside
+the shards (read here, not in the job): no shard file the manifest does not list, and labels,
+label map, failures and TFDS metadata that agree with it.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from beam_jobs.config import JobConfig
 from beam_jobs.conversion import new_pipeline
 from beam_jobs.runners import runner_for
 from transforms.pipeline.verify_shards import VerifyShards
-from transforms.readback.checks import ShardCheck, shards_to_check
+from transforms.readback.checks import ShardCheck, dataset_file_problems, shards_to_check
 from transforms.readback.image_records import load_manifest
 from transforms.storage import files
 
@@ -44,8 +46,12 @@ def run_verify(cfg: JobConfig, root: str, say: Callable[[str], None]) -> int:
     for check in bad:
         for problem in check.problems:
             say(f"{check.file}: {problem}")
-    if bad:
-        say(f"verify failed: {len(bad)} of {len(checks)} shards have problems ({total} records read)")
+    beside = dataset_file_problems(root, manifest)
+    for name, problem in beside:
+        say(f"{name}: {problem}")
+    if bad or beside:
+        others = f"; {len(beside)} problem{'' if len(beside) == 1 else 's'} beside them" if beside else ""
+        say(f"verify failed: {len(bad)} of {len(checks)} shards have problems ({total} records read){others}")
         return 1
     say(f"verify passed: {len(checks)} shards, {total} records, every image decodes as declared")
     return 0

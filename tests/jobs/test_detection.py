@@ -198,6 +198,8 @@ def test_coco_exports_with_a_category_0_give_a_label_map_the_api_loads(tmp_path,
     capsys.readouterr()
     assert main(["inspect", str(out)]) == 0  # the classes named, not the unnamed line 0 (it said one more)
     assert capsys.readouterr().out.startswith(f"{out}: 1 records, 0 failed of 1 listed, 2 classes")
+    (out / "label_map.pbtxt").unlink()
+    assert main(["verify", str(out)]) == 1 and "label_map.pbtxt: missing" in capsys.readouterr().out
 
 
 def test_csv_boxes_outside_the_image_are_counted_not_lost(tmp_path, capsys):

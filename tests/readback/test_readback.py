@@ -77,6 +77,23 @@ def test_verify_names_a_count_mismatch(copy, capsys):
     assert code == 1 and "train-00000-of-00003.tfrecord: holds" in out and "the manifest says" in out
 
 
+def test_verify_names_what_beside_the_shards_disagrees_with_the_manifest(copy, capsys):
+    """A shard file the manifest does not list (a reader globbing `train-*` reads its records
+    twice over), and labels.txt, failures.jsonl or TFDS metadata edited or gone: the shards are
+    whole, but the dataset as readers see it is not the one the manifest describes."""
+    shutil.copy(copy / "train-00000-of-00003.tfrecord", copy / "train-00003-of-00004.tfrecord")
+    with open(copy / "labels.txt", "a") as labels:
+        labels.write("zebra\n")
+    (copy / "failures.jsonl").write_text("not json\n")
+    (copy / "dataset_info.json").unlink()
+    code, out = verify(copy, capsys)
+    assert code == 1 and "verify failed: 0 of 4 shards have problems (18 records read); 4 problems beside them" in out
+    assert "train-00003-of-00004.tfrecord: a shard file the manifest does not list" in out
+    assert "labels.txt: does not name the classes the manifest does" in out
+    assert "failures.jsonl: holds 1 lines, not the manifest's 0 failures as JSON objects" in out
+    assert "dataset_info.json: missing (the manifest says TFDS metadata was written)" in out
+
+
 def test_verify_names_a_shard_of_another_run_put_in_its_place(tmp_path, capsys):
     """Same name, same count, every record whole: only the manifest's size and CRC32C of the
     stored bytes tell it is not this dataset's (two runs' folders merged by hand, say)."""

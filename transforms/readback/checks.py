@@ -1,15 +1,21 @@
 """What verify checks in one shard: framing and both CRCs of every record, every Example
 parses, every image decodes as its features declare, the .idx file, the count, and that its
-bytes are those the manifest recorded (size and CRC32C, read in the same pass)."""
+bytes are those the manifest recorded (size and CRC32C, read in the same pass). And beside the
+shards: no shard file the manifest does not list, and labels, label map and failures that
+agree with it."""
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import zlib
 from typing import FrozenSet, List, Optional, Tuple
 
+from transforms.dataset import tfds_metadata
 from transforms.dataset.framing import CorruptRecord, framed_length, iter_records
+from transforms.dataset.labels import LABEL_MAP, label_map_pbtxt
 from transforms.dataset.manifest import Manifest
+from transforms.dataset.names import FAILURES, INDEX_FOLDER, LABELS, SHARD_PATTERN
 from transforms.readback.image_records import check_record
 from transforms.records.proto import parse_example
 from transforms.storage import files
@@ -40,6 +46,52 @@ def shards_to_check(manifest: Manifest) -> List[ShardToCheck]:
     ids = frozenset(i for i, name in enumerate(manifest.labels) if name) if manifest.task == "detection" else None
     return [ShardToCheck(split, shard.file, shard.num_examples, shard.index, ids, shard.size, shard.crc32c)
             for split, entry in manifest.splits.items() for shard in entry.shards]
+
+
+def dataset_file_problems(root: str, manifest: Manifest) -> List[Tuple[str, str]]:
+    """(file, problem) for the files beside the shards: a shard or index file the manifest does
+    not list (a reader globbing `train-*` reads it with the others: a shard copied in, or one a
+    tool left), and labels.txt, label_map.pbtxt, failures.jsonl and the TFDS metadata, which
+    must be there and say what the manifest says."""
+    listed = {shard.file for entry in manifest.splits.values() for shard in entry.shards}
+    listed |= {shard.index for entry in manifest.splits.values() for shard in entry.shards if shard.index}
+    found = [name for name in files.list_top(root)] + [f"{INDEX_FOLDER}/{name}"
+                                                        for name in files.list_top(f"{root}/{INDEX_FOLDER}")]
+    problems = [(name, "a shard file the manifest does not list: a reader globbing the split's files reads it too")
+                for name in sorted(found) if SHARD_PATTERN.match(name) and name not in listed]
+    expected = {LABELS: "".join(f"{line}\n" for line in manifest.labels)}
+    if manifest.task == "detection":
+        expected[LABEL_MAP] = label_map_pbtxt({name: i for i, name in enumerate(manifest.labels) if name})
+    for name, text in expected.items():
+        written = _text_or_none(f"{root}/{name}")
+        if written != text:
+            problems.append((name, "missing" if written is None else "does not name the classes the manifest does"))
+    failures = _text_or_none(f"{root}/{FAILURES}")
+    lines = (failures or "").splitlines()
+    if failures is None:
+        problems.append((FAILURES, "missing"))
+    elif len(lines) != manifest.num_failed or not all(map(_failure_line, lines)):
+        problems.append((FAILURES, f"holds {len(lines)} lines, not the manifest's {manifest.num_failed} failures "
+                                   "as JSON objects"))
+    if manifest.tfds == "written":
+        problems += [(name, "missing (the manifest says TFDS metadata was written)")
+                     for name in tfds_metadata.FILES if not files.exists(f"{root}/{name}")]
+    return problems
+
+
+def _text_or_none(path: str) -> Optional[str]:
+    try:
+        return files.read_text(path)
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
+def _failure_line(line: str) -> bool:
+    try:
+        failure = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(failure, dict) and {"uri", "stage", "error"} <= failure.keys()
 
 
 def check_shard(root: str, shard: ShardToCheck) -> ShardCheck:

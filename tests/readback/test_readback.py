@@ -94,6 +94,18 @@ def test_verify_names_what_beside_the_shards_disagrees_with_the_manifest(copy, c
     assert "dataset_info.json: missing (the manifest says TFDS metadata was written)" in out
 
 
+def test_verify_passes_an_unlabelled_dataset_which_has_no_tfds_label_names(tmp_path, capsys):
+    """TFDS's label names file is written only where there are labels: not one of the files
+    an unlabelled dataset must have."""
+    photos = tmp_path / "flat"
+    for i in range(3):
+        imaging.write(photos / f"{i}.jpg", imaging.encode(imaging.photo((30, 20), i), "JPEG"))
+    assert main(["convert", "--set", f"input.path={photos}", "--set", f"output.path={tmp_path / 'out'}",
+                 "--quiet"]) == 0
+    assert not (tmp_path / "out" / "image.class.label.labels.txt").exists()
+    assert verify(tmp_path / "out", capsys)[0] == 0
+
+
 def test_verify_names_a_shard_of_another_run_put_in_its_place(tmp_path, capsys):
     """Same name, same count, every record whole: only the manifest's size and CRC32C of the
     stored bytes tell it is not this dataset's (two runs' folders merged by hand, say)."""

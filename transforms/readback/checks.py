@@ -74,8 +74,9 @@ def dataset_file_problems(root: str, manifest: Manifest) -> List[Tuple[str, str]
         problems.append((FAILURES, f"holds {len(lines)} lines, not the manifest's {manifest.num_failed} failures "
                                    "as JSON objects"))
     if manifest.tfds == "written":
+        written = tfds_metadata.render(manifest, "dataset", "1.0.0", "")  # the names; the texts vary by version
         problems += [(name, "missing (the manifest says TFDS metadata was written)")
-                     for name in tfds_metadata.FILES if not files.exists(f"{root}/{name}")]
+                     for name in written if not files.exists(f"{root}/{name}")]
     return problems
 
 

@@ -252,21 +252,18 @@ def test_bad_annotation_files_are_failures_or_one_line(tmp_path, capsys):
         assert capsys.readouterr().err.strip().splitlines() == [
             f"config error: input.annotations.path: {where}: not UTF-8 text (invalid continuation byte at byte {at}); "
             "save it as UTF-8"]
-    two_lines = tmp_path / "two-lines.json"  # a category name labels.txt cannot hold as one line
-    two_lines.write_text(json.dumps({"images": [], "categories": [{"id": 3, "name": "traffic\nlight"}]}))
-    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o4'}", "input.annotations.format=coco",
-                   f"input.annotations.path={two_lines}") == 2
-    assert capsys.readouterr().err.strip().splitlines() == [
-        "config error: input.annotations.path: class 3: class name 'traffic\\nlight' has a line break; labels.txt "
-        "holds one name a line: rename it in the annotation file"]
-    assert not (tmp_path / "o4").exists()
-    # a lone surrogate escape, as json.dumps writes a Latin-1 name: it crashed once every image was converted
-    two_lines.write_text(json.dumps({"images": [], "categories": [{"id": 3, "name": "caf\udce9"}]}))
-    assert convert(f"input.path={images}", f"output.path={tmp_path / 'o4'}", "input.annotations.format=coco",
-                   f"input.annotations.path={two_lines}") == 2
-    assert capsys.readouterr().err.strip().splitlines() == [
-        "config error: input.annotations.path: class 3: class name 'caf\\udce9' is not text (a lone surrogate "
-        "escape); labels.txt holds one name a line: rename it in the annotation file"]
+    two_lines = tmp_path / "two-lines.json"  # category names labels.txt cannot hold as one line
+    # a line break; a lone surrogate escape, as json.dumps writes a Latin-1 name (it crashed once every image
+    # was converted)
+    for name, problem in (("traffic\nlight", "has a line break"),
+                          ("caf\udce9", "is not text (a lone surrogate escape)")):
+        two_lines.write_text(json.dumps({"images": [], "categories": [{"id": 3, "name": name}]}))
+        assert convert(f"input.path={images}", f"output.path={tmp_path / 'o4'}", "input.annotations.format=coco",
+                       f"input.annotations.path={two_lines}") == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"config error: input.annotations.path: class 3: class name {name!r} {problem}; labels.txt holds one "
+            "name a line: rename it in the annotation file"]
+        assert not (tmp_path / "o4").exists()
     boxes = tmp_path / "two-lines.csv"  # a quoted class with a line break: the whole file is refused at launch
     boxes.write_text('filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,200,120,"traffic\nlight",1,1,5,5\n')
     assert convert(f"input.path={images}", f"output.path={tmp_path / 'o5'}", "input.annotations.format=csv",

@@ -100,6 +100,22 @@ def test_the_portable_runner_writes_what_the_local_runner_writes(tmp_path, capsy
     assert not list((tmp_path / "portable").glob(".image2tfrecord-*"))
 
 
+def voc_and_masks_local_and_portable(tmp_path, capsys, job_service, images, xmls, masks, starts):
+    """Convert VOC boxes and masks on the local runner (to tmp_path/local) and the portable one
+    (tmp_path/portable); {runner: the printed lines that start with `starts`, stripped}."""
+    common = ["convert", "--set", f"input.path={images}", "--set", "input.annotations.format=voc",
+              "--set", f"input.annotations.path={xmls}", "--set", f"input.masks={masks}",
+              "--set", "errors.max_failed_fraction=1", "--set", "output.shards=1", "--set", "image.format=png"]
+    said = {}
+    for name, extra in (("local", []), ("portable", ["--set", "runner=portable", "--set",
+                                                     f"portable.job_endpoint={job_service}", "--set",
+                                                     "portable.environment_type=LOOPBACK"])):
+        assert main([*common, "--set", f"output.path={tmp_path / name}", *extra]) == 0
+        said[name] = [line.replace(str(tmp_path / name), "OUT").strip() for line in capsys.readouterr().out.splitlines()
+                      if line.strip().startswith(starts)]
+    return said
+
+
 def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job_service):
     """Locally annotations and masks are looked up in memory (a ref whose path is an item's at
     once, the others of a stem at the bundle's end); distributed runners join them with a
@@ -124,16 +140,8 @@ def test_annotations_join_the_same_on_a_distributed_runner(tmp_path, capsys, job
     for name, box in (("cats/1", (4, 4, 30, 30)), ("dogs/1", (10, 8, 60, 40)), ("t/u", (1, 1, 9, 9))):
         imaging.write(xmls / f"{name}.xml", voc_xml(name + ".png", (64, 48), [("cat", box)]).encode())
     imaging.write(xmls / "q.xml", voc_xml("q.png", (64, 48), []).encode())  # fits p/q and r/q equally
-    common = ["convert", "--set", f"input.path={images}", "--set", "input.annotations.format=voc",
-              "--set", f"input.annotations.path={xmls}", "--set", f"input.masks={masks}",
-              "--set", "errors.max_failed_fraction=1", "--set", "output.shards=1", "--set", "image.format=png"]
-    said = {}
-    for name, extra in (("local", []), ("portable", ["--set", "runner=portable", "--set",
-                                                     f"portable.job_endpoint={job_service}", "--set",
-                                                     "portable.environment_type=LOOPBACK"])):
-        assert main([*common, "--set", f"output.path={tmp_path / name}", *extra]) == 0
-        said[name] = [line.replace(str(tmp_path / name), "OUT") for line in capsys.readouterr().out.splitlines()
-                      if line.strip().startswith(("annotations:", "masks:", "wrote", "failed", "list:"))]
+    said = voc_and_masks_local_and_portable(tmp_path, capsys, job_service, images, xmls, masks,
+                                            ("annotations:", "masks:", "wrote", "failed", "list:"))
     assert said["local"] == said["portable"] and any("1 annotation names no image" in s for s in said["local"])
     assert any("wrote 5 of 10" in s for s in said["local"])  # a, e, cats/1, dogs/1, s/t/u
     failed = sorted((line["uri"].split("/images/")[1], line["error"].split(":")[0])
@@ -170,16 +178,8 @@ def test_annotation_and_mask_files_named_in_latin1_on_a_distributed_runner(tmp_p
             folder.mkdir(exist_ok=True)
             with open(os.fsencode(folder) + b"/" + name + suffix, "wb") as handle:
                 handle.write(data)
-    common = ["convert", "--set", f"input.path={images}", "--set", "input.annotations.format=voc",
-              "--set", f"input.annotations.path={xmls}", "--set", f"input.masks={masks}",
-              "--set", "errors.max_failed_fraction=1", "--set", "output.shards=1", "--set", "image.format=png"]
-    said = {}
-    for name, extra in (("local", []), ("portable", ["--set", "runner=portable", "--set",
-                                                     f"portable.job_endpoint={job_service}", "--set",
-                                                     "portable.environment_type=LOOPBACK"])):
-        assert main([*common, "--set", f"output.path={tmp_path / name}", *extra]) == 0
-        said[name] = [line.replace(str(tmp_path / name), "OUT").strip() for line in capsys.readouterr().out.splitlines()
-                      if line.strip().startswith(("annotations:", "masks:", "wrote", "1 "))]
+    said = voc_and_masks_local_and_portable(tmp_path, capsys, job_service, images, xmls, masks,
+                                            ("annotations:", "masks:", "wrote", "1 "))
     assert said["local"] == said["portable"] == [
         "annotations: 1 annotation names no image in input.path (paired by file stem and path)",
         "wrote 1 of 2 images to OUT", "1  list: NameNotUtf8"]

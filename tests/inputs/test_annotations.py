@@ -183,6 +183,9 @@ def test_a_packed_annotation_knows_its_classes_with_and_without_its_packing():
     ('{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}',
      '{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "segmentation": [[1, 1, 5, 1, 5, 5, 1]]}',
      r"annotations\[0\]: ValueError: a polygon of an odd number of coordinates"),
+    ('{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}',  # the object lost its mask without a word
+     '{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "segmentation": {"counts": [0, 4]}}',
+     r"annotations\[0\]: ValueError: segmentation is neither polygons nor an RLE with counts and size"),
 ])
 def test_coco_values_that_cannot_serve_are_named_with_their_place(image, annotation, where):
     """Python's json (the fallback for what orjson refuses) reads NaN and Infinity: where an

@@ -52,7 +52,8 @@ def _segmentation(value: Any) -> Tuple[Tuple[Tuple[float, ...], ...], Any]:
         height, width = (int(v) for v in value["size"])
         counts = value["counts"] if isinstance(value["counts"], str) else tuple(int(c) for c in value["counts"])
         return (), RLE(counts, height, width)
-    return (), None
+    # anything else (a string, an RLE without its size) left the object without its mask, unsaid
+    raise ValueError(f"segmentation is neither polygons nor an RLE with counts and size: {str(value)[:60]!r}")
 
 
 def load_document(text: str, where: str = "") -> Dict[str, Any]:

@@ -211,10 +211,14 @@ def test_zero_byte_file_fails_at_decode():
     assert error.value.stage == "decode" and isinstance(error.value.cause, EmptyFile)
 
 
-def test_text_named_jpg_fails_at_decode():
+@pytest.mark.parametrize("data", [b"this is not an image, just text\n", b"x\n", b"abc", b"\x89P"])
+def test_text_named_jpg_fails_at_decode(data):
+    """Files of 1 to 3 bytes (an `echo x > a.jpg`) failed as `error: unpack_from requires a buffer
+    of at least 4 bytes`: Pillow's BMP check reads 4 bytes of the prefix it is given."""
     with pytest.raises(StageError) as error:
-        convert(b"this is not an image, just text\n", ImageSpec())
+        convert(data, ImageSpec())
     assert isinstance(error.value.cause, UnsupportedImageFormat)
+    assert str(error.value.cause) == f"not an image in an allowed format, first bytes {data[:8]!r}"
 
 
 def test_png_named_jpg_is_sniffed_from_bytes():

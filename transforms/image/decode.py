@@ -78,8 +78,11 @@ def claimed_format(data: bytes) -> Optional[str]:
     prefix = data[:16]
     for name in ALLOWED_FORMATS:
         accept = Image.OPEN[name][1]
-        if accept is not None and accept(prefix) is True:
-            return name
+        try:
+            if accept is not None and accept(prefix) is True:
+                return name
+        except (struct.error, IndexError, ValueError):  # Pillow's DIB check reads 4 bytes: a 3-byte file
+            continue
     return None
 
 

@@ -68,6 +68,8 @@ def test_coco_polygons_rle_crowds_and_noncontiguous_ids():
     ([{"id": 2**62, "name": "a"}], None, "categories: ValueError: category id 4611686018427387904 is not between"),
     ([{"id": 1, "name": "cat"}, {"id": 1, "name": "dog"}], None,
      "categories: ValueError: id 1 is both 'cat' and 'dog'"),
+    ([{"id": 1, "name": "cat"}, {"id": 2, "name": "cat"}], None,  # it said "id 2 here, 1 in another split's file"
+     "categories: ValueError: 'cat' is both id 1 and id 2"),
     ([{"id": 1, "name": "cat"}], 99, r"annotations\[0\]: ValueError: category_id 99 is not one of the categories"),
     ([], -1, r"annotations\[0\]: ValueError: category id -1 is not between 0"),
 ])

@@ -15,13 +15,16 @@ MAX_CLASS_ID = 1_000_000  # labels.txt holds a line per id up to the largest (an
 
 
 def categories(document: Mapping[str, Any]) -> Dict[int, str]:
-    """{category id: name}, as the file gives them; ValueError for an id out of range, or one id
-    given two names (which one the objects meant cannot be told)."""
+    """{category id: name}, as the file gives them; ValueError for an id out of range, one id
+    given two names (which one the objects meant cannot be told), or one name two ids."""
     names: Dict[int, str] = {}
+    ids: Dict[str, int] = {}
     for category in document.get("categories", []):
         number, name = class_id(category["id"]), str(category["name"])
         if names.setdefault(number, name) != name:
             raise ValueError(f"id {number} is both {names[number]!r} and {name!r}")
+        if ids.setdefault(name, number) != number:  # records name their classes: the two would merge
+            raise ValueError(f"{name!r} is both id {ids[name]} and id {number}")
     return names
 
 

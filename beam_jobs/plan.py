@@ -12,15 +12,18 @@ import dataclasses
 import heapq
 import os
 import time
-from typing import Any, Callable, Counter, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Callable, Counter, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import yaml
 
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, resolve_input
 from transforms.dataset.labels import LabelRule, label_ref
+from transforms.dataset.manifest import Manifest, parse_manifest
+from transforms.dataset.names import MANIFEST
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
 from transforms.elements import Failure, ImageRef
+from transforms.errors import DatasetError
 from transforms.inputs.errors import ListingError
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.layouts import SPLIT_LAYOUTS, has_image_extension, ref_from_folder
@@ -230,6 +233,7 @@ def plan_lines(cfg: JobConfig) -> List[str]:
         lines.append(f"  {split}: {count} records in {shards} shard{'' if shards == 1 else 's'}, "
                      f"about {count * record_bytes / 1e6:.1f} MB")
     lines += _sample_failure_lines(failed, len(sample))
+    lines += _outcome_lines(out.path, len(failed) / max(1, len(sample)), cfg.errors.max_failed_fraction)
     cores = os.cpu_count() or 1
     estimate = FIXED_SECONDS + len(refs) * per_image / min(cores, max(1, cores))
     lines.append(f"time: about {estimate:.0f} s here ({per_image * 1e3:.1f} ms an image in one thread, "
@@ -247,6 +251,22 @@ def _sample_failure_lines(failed: List[Failure], sampled: int) -> List[str]:
         example = next(f for f in failed if f.reason == reason)
         lines.append(f"  failed now: {count} of {sampled} sampled ({reason}), e.g. {example.uri}: {example.error}")
     return lines
+
+
+def _outcome_lines(path: str, rate: float, limit: float) -> List[str]:
+    """What the run would do to the output: replace a dataset there (with --overwrite), or, at the
+    sample's failure rate, exit 2 and keep that dataset, holding the run (conversion.RunHeld).
+    The manifest is only read: a plan writes nothing, and rolls no commit forward."""
+    try:
+        existing: Optional[Manifest] = parse_manifest(files.read_text(f"{path}/{MANIFEST}"), MANIFEST)
+    except (OSError, DatasetError, UnicodeDecodeError):
+        existing = None
+    over = rate > limit
+    said = f"the sampled failure rate, {rate:.0%}, is over errors.max_failed_fraction={limit:g}"
+    if existing is not None:
+        return [f"  {path} holds a dataset of {existing.num_examples} records: --overwrite replaces it when this run "
+                "commits" + (f"; but {said}: it would be kept, and this run held" if over else "")]
+    return [f"  {said}: the run would exit 2 (its records and failures written)"] if over else []
 
 
 def limited(refs: List[ImageRef], limit: int) -> List[ImageRef]:

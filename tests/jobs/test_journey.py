@@ -66,6 +66,18 @@ def test_the_plan_says_when_the_sampled_images_do_not_convert(photos, tmp_path, 
                            "--plan")
     assert "(record size unknown: none of 10 sampled images converted)" in planned
     assert "  failed now: 10 of 10 sampled (read: FileNotFoundError)" in planned
+    assert ("  the sampled failure rate, 100%, is over errors.max_failed_fraction=0.01: the run would exit 2 (its "
+            "records and failures written)") in planned
+    # over a dataset already there, the plan says the run would keep it and be held (conversion.RunHeld)
+    good = tmp_path / "good.csv"
+    good.write_text("path,label\n" + f"{next((photos / 'ant').glob('*.jpg'))},ant\n")
+    assert run(capsys, "convert", "--set", f"input.path={good}", "--set", f"output.path={tmp_path}/o",
+               "--quiet")[0] == 0
+    code, planned, _ = run(capsys, "convert", "--set", f"input.path={listing}", "--set", f"output.path={tmp_path}/o",
+                           "--plan")
+    assert (f"  {tmp_path}/o holds a dataset of 1 records: --overwrite replaces it when this run commits; but the "
+            "sampled failure rate, 100%, is over errors.max_failed_fraction=0.01: it would be kept, and this run "
+            "held") in planned
 
 
 def test_limit_converts_the_first_images_of_each_split(photos, tmp_path, capsys):

@@ -222,8 +222,9 @@ def check_annotations(cfg: JobConfig, keep: bool = False) -> Tuple[Tuple[str, in
             raise ConfigError(key, not_utf8(path, exc)) from None
     for name, number in declared.items():  # they become lines of labels.txt and label_map.pbtxt
         problem = unwritable(name)
-        if problem:
-            raise ConfigError("input.annotations.path", f"class {number}: {problem}; labels.txt holds one name a "
+        if problem:  # named as the file names it: YOLO's index is one below the id records carry
+            where = f"names[{number - 1}]" if a.format == "yolo" else f"class {number}"
+            raise ConfigError("input.annotations.path", f"{where}: {problem}; labels.txt holds one name a "
                                                         "line: rename it in the annotation file")
     return tuple(declared.items())
 

@@ -404,6 +404,14 @@ def test_a_yolo_dataset_with_class_index_masks(tmp_path, capsys):
     assert convert(f"output.path={tmp_path / 'listed'}", "input.annotations.format=yolo",
                    f"input.annotations.path={root / 'list.yaml'}") == 0
     assert manifest(tmp_path / "listed")["splits"]["train"]["classes"] == {"red": 3}
+    # a blank name is named as the YAML numbers it (it said "class 2" of names[1], the id records carry)
+    imaging.write(root / "blank.yaml", b"path: .\ntrain: images/train\nnames: [green, null]\n")
+    capsys.readouterr()
+    assert convert(f"output.path={tmp_path / 'blank'}", "input.annotations.format=yolo",
+                   f"input.annotations.path={root / 'blank.yaml'}") == 2
+    assert capsys.readouterr().err.strip() == ("config error: input.annotations.path: names[1]: class name '' is "
+                                               "blank; labels.txt holds one name a line: rename it in the annotation "
+                                               "file")
 
 
 def test_semantic_masks_ride_with_their_images(tmp_path, capsys):

@@ -21,8 +21,8 @@ from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, 
 from beam_jobs.runners import JobRunner, runner_for
 from beam_jobs.runners.dry_run import job_document, write_job_file
 from transforms.dataset import tfds_metadata
-from transforms.dataset.manifest import Manifest, parse_manifest
-from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, MANIFEST, SPILL, TEMP_PREFIX
+from transforms.dataset.manifest import Manifest
+from transforms.dataset.names import FAILURES, HIDDEN_PREFIX, SPILL, TEMP_PREFIX
 from transforms.inputs.input_plan import InputPlan
 from transforms.inputs.paths import is_remote
 from transforms.pipeline.annotations import AttachAnnotations, AttachMasks
@@ -33,7 +33,7 @@ from transforms.pipeline.finalize import Finalize, OutputSettings
 from transforms.pipeline.list_images import ListImages
 from transforms.pipeline.metrics import counters
 from transforms.pipeline.write_shards import ShardSettings, WriteShards
-from transforms.readback.image_records import load_manifest
+from transforms.readback.image_records import load_manifest, read_manifest
 from transforms.runtime import annotation_files
 from transforms.runtime.collector import collector_frozen
 from transforms.runtime.pool import local_processes, shared_pool
@@ -278,8 +278,7 @@ def _run(cfg: JobConfig, runner: JobRunner, plan: InputPlan, temp_dir: str, run_
             f"converted {converted} image{'' if converted == 1 else 's'}")
     published = load_manifest(cfg.output.path)
     if published.run_id != run_id:  # Finalize held this run: over the failure limit, a dataset was there
-        staged = parse_manifest(files.read_text(f"{temp_dir}/{MANIFEST}"), f"{temp_dir}/{MANIFEST}")
-        raise RunHeld(staged, cfg.output.path, temp_dir, cfg.errors.max_failed_fraction)
+        raise RunHeld(read_manifest(temp_dir), cfg.output.path, temp_dir, cfg.errors.max_failed_fraction)
     return published
 
 

@@ -236,7 +236,7 @@ def _unreadable(path: str, folder: bool) -> Optional[str]:
         return None if files.list_files(f"{path.rstrip('/')}/**", limit=1) else "holds no files"
     if not files.exists(path):
         return "does not exist"
-    if folder and not is_remote(path) and not os.path.isdir(path):
+    if folder and not os.path.isdir(path):
         return "is a file, not a folder"
     return None
 

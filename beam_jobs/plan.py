@@ -19,8 +19,7 @@ import yaml
 from beam_jobs.config import JobConfig, config_as_dict
 from beam_jobs.inputs import check_annotations, check_cloud_access, label_rule, resolve_input
 from transforms.dataset.labels import LabelRule, label_ref
-from transforms.dataset.manifest import Manifest, parse_manifest
-from transforms.dataset.names import MANIFEST
+from transforms.dataset.manifest import Manifest
 from transforms.dataset.sharding import ref_order, shard_count, shards_for
 from transforms.elements import Failure, ImageRef
 from transforms.errors import DatasetError
@@ -31,6 +30,7 @@ from transforms.inputs.listing_files import listing_rows, ref_from_row, text_lin
 from transforms.inputs.pairing import stem
 from transforms.inputs.paths import dirname, is_remote, is_utf8, name_not_utf8, relative_to
 from transforms.inputs.splits import SplitRule, assign_split, exact_splits
+from transforms.readback.image_records import read_manifest
 from transforms.runtime.annotation_files import (
     Join,
     Named,
@@ -258,8 +258,8 @@ def _outcome_lines(path: str, rate: float, limit: float) -> List[str]:
     sample's failure rate, exit 2 and keep that dataset, holding the run (conversion.RunHeld).
     The manifest is only read: a plan writes nothing, and rolls no commit forward."""
     try:
-        existing: Optional[Manifest] = parse_manifest(files.read_text(f"{path}/{MANIFEST}"), MANIFEST)
-    except (OSError, DatasetError, UnicodeDecodeError):
+        existing: Optional[Manifest] = read_manifest(path)
+    except DatasetError:
         existing = None
     over = rate > limit
     said = f"the sampled failure rate, {rate:.0%}, is over errors.max_failed_fraction={limit:g}"

@@ -100,6 +100,11 @@ def labels_lines(mapping: Mapping[str, int]) -> List[str]:
     return lines
 
 
+def labels_txt(lines: Iterable[str]) -> str:
+    """labels.txt's text: a line per label id (what Finalize writes and verify expects)."""
+    return "".join(f"{line}\n" for line in lines)
+
+
 LABEL_MAP = "label_map.pbtxt"
 
 

@@ -3,13 +3,12 @@ with optional `label`, `split` and extra fields kept as features."""
 from __future__ import annotations
 
 import codecs
-import csv
-import itertools
 import json
 import posixpath
 from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from transforms.elements import ExtraValue, ImageRef
+from transforms.inputs.csv_text import dict_reader
 from transforms.inputs.errors import ListingError, columns_shown
 from transforms.inputs.paths import is_utf8, join_path, shown
 from transforms.records.features import RESERVED_PREFIX
@@ -93,10 +92,7 @@ def _csv_rows(lines: Iterable[Line]) -> Iterator[Tuple[int, Union[Row, ListingEr
             numbers.append(number)
             yield line
 
-    texts = good()
-    header = next(texts, "")
-    delimiter = max((",", ";", "\t"), key=header.count)  # Excel in much of Europe: semicolons; ties: the comma
-    reader = csv.DictReader(itertools.chain([header], texts), delimiter=delimiter)
+    reader, _ = dict_reader(good())
     if reader.fieldnames is None or "path" not in reader.fieldnames:
         yield from bad
         yield 1, ListingError(f"CSV listing has no 'path' column (columns: {columns_shown(reader.fieldnames)})")

@@ -19,13 +19,14 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 import apache_beam as beam
 
 from transforms.dataset import tfds_metadata
-from transforms.dataset.labels import LABEL_MAP, label_map_pbtxt, labels_lines
-from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry, parse_manifest
+from transforms.dataset.labels import LABEL_MAP, label_map_pbtxt, labels_lines, labels_txt
+from transforms.dataset.manifest import Manifest, ShardEntry, SplitEntry
 from transforms.dataset.names import FAILURES, INDEX_FOLDER, LABELS, MANIFEST, SHARD_PATTERN
 from transforms.elements import Failure
 from transforms.errors import DatasetError
 from transforms.pipeline.facts import DatasetFacts
 from transforms.pipeline.write_shards import ShardResult
+from transforms.readback.image_records import read_manifest
 from transforms.records.features import feature_spec
 from transforms.storage import files, shard_markers, transaction
 
@@ -90,7 +91,7 @@ class _FinalizeFn(beam.DoFn):
             yield done
             return
         reasons = self._write_failures(f"{s.temp_dir}/{FAILURES}", failures)
-        files.write_text(f"{s.temp_dir}/{LABELS}", "".join(f"{line}\n" for line in labels_lines(facts.labels)))
+        files.write_text(f"{s.temp_dir}/{LABELS}", labels_txt(labels_lines(facts.labels)))
         manifest = self._manifest(results, reasons, facts)
         files.write_text(f"{s.temp_dir}/{MANIFEST}", manifest.dumps(), mime_type="application/json")
         staged = [FAILURES, LABELS]
@@ -104,13 +105,13 @@ class _FinalizeFn(beam.DoFn):
                                                    dataset.get("description", "")).items():
                 files.write_text(f"{s.temp_dir}/{name}", text)
                 staged.append(name)
-        moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
-        moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
-        moves += [(f"{s.temp_dir}/{name}", f"{s.path}/{name}") for name in staged]
         if manifest.failed_fraction > s.max_failed_fraction and files.exists(f"{s.path}/{MANIFEST}"):
             shard_markers.forget_failed(r.temp_path for r in results)  # held: a rerun retries those shards
             yield manifest
             return
+        moves = [(r.temp_path, f"{s.path}/{r.file_name}") for r in results]
+        moves += [(r.index_path, f"{s.path}/{r.index_name}") for r in results if r.index_path]
+        moves += [(f"{s.temp_dir}/{name}", f"{s.path}/{name}") for name in staged]
         final = {target for _, target in moves}
         stale = tuple(p for p in _existing_shards(s.path) if p not in final)
         transaction.commit(s.path, transaction.Journal(
@@ -120,8 +121,8 @@ class _FinalizeFn(beam.DoFn):
     def _committed(self) -> Optional[Manifest]:
         """The manifest at the output if this run wrote it."""
         try:
-            manifest = parse_manifest(files.read_text(f"{self._settings.path}/{MANIFEST}"), MANIFEST)
-        except (OSError, DatasetError):
+            manifest = read_manifest(self._settings.path)
+        except DatasetError:
             return None
         return manifest if self._settings.run_id and manifest.run_id == self._settings.run_id else None
 

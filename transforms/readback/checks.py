@@ -13,7 +13,7 @@ from typing import FrozenSet, List, Optional, Tuple
 
 from transforms.dataset import tfds_metadata
 from transforms.dataset.framing import CorruptRecord, framed_length, iter_records
-from transforms.dataset.labels import LABEL_MAP, label_map_pbtxt
+from transforms.dataset.labels import LABEL_MAP, label_map_pbtxt, labels_txt
 from transforms.dataset.manifest import Manifest
 from transforms.dataset.names import FAILURES, INDEX_FOLDER, LABELS, SHARD_PATTERN
 from transforms.readback.image_records import check_record
@@ -55,11 +55,10 @@ def dataset_file_problems(root: str, manifest: Manifest) -> List[Tuple[str, str]
     must be there and say what the manifest says."""
     listed = {shard.file for entry in manifest.splits.values() for shard in entry.shards}
     listed |= {shard.index for entry in manifest.splits.values() for shard in entry.shards if shard.index}
-    found = [name for name in files.list_top(root)] + [f"{INDEX_FOLDER}/{name}"
-                                                        for name in files.list_top(f"{root}/{INDEX_FOLDER}")]
+    found = files.list_top(root) + [f"{INDEX_FOLDER}/{name}" for name in files.list_top(f"{root}/{INDEX_FOLDER}")]
     problems = [(name, "a shard file the manifest does not list: a reader globbing the split's files reads it too")
                 for name in sorted(found) if SHARD_PATTERN.match(name) and name not in listed]
-    expected = {LABELS: "".join(f"{line}\n" for line in manifest.labels)}
+    expected = {LABELS: labels_txt(manifest.labels)}
     if manifest.task == "detection":
         expected[LABEL_MAP] = label_map_pbtxt({name: i for i, name in enumerate(manifest.labels) if name})
     for name, text in expected.items():

@@ -41,6 +41,12 @@ def load_manifest(path: str) -> Manifest:
     previous dataset or the new one, whole (transforms/storage/transaction).
     """
     _finish_commit(path.rstrip("/"))
+    return read_manifest(path)
+
+
+def read_manifest(path: str) -> Manifest:
+    """The Manifest at `path` as it is, without finishing a commit found cut short (what a writer,
+    or a plan that writes nothing, reads); DatasetError if there is none."""
     where = f"{path.rstrip('/')}/{MANIFEST}"
     try:
         text = files.read_text(where)
@@ -52,6 +58,8 @@ def load_manifest(path: str) -> Manifest:
         if not files.exists(where):
             raise DatasetError(f"{path} is not a dataset: no {MANIFEST}") from None
         raise DatasetError(f"cannot read {where}: {exc}") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{where} is not a manifest: not UTF-8 text") from None
     return parse_manifest(text, where)
 
 

@@ -4,11 +4,10 @@ headers in any case, with spaces around them, and other columns besides, as spre
 separated by semicolons with decimal commas, as Excel writes CSV in much of Europe, or by tabs."""
 from __future__ import annotations
 
-import csv
-import itertools
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError
+from transforms.inputs.csv_text import dict_reader
 from transforms.inputs.errors import columns_shown
 
 COLUMNS = ("filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax")
@@ -18,11 +17,8 @@ def read_csv_boxes(lines: Iterable[str], where: str = "") -> Iterator[Annotation
     """One Annotation per file name, its rows' boxes in file order. Rows of one file that give it
     two sizes are refused: its boxes were drawn on two copies of it, and placed in one frame
     some would be wrong. A size of 0 x 0 (some tools write it) is no size."""
-    lines = iter(lines)
-    header = next(lines, "")
-    delimiter = max((",", ";", "\t"), key=header.count)  # ties keep the comma
+    reader, delimiter = dict_reader(lines)
     number = _number_with_decimal_comma if delimiter == ";" else float
-    reader = csv.DictReader(itertools.chain([header], lines), delimiter=delimiter)
     if reader.fieldnames:  # `Filename, Width, ...` as spreadsheets export it: the same columns
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]

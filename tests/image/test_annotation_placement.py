@@ -109,18 +109,20 @@ def test_boxes_never_reach_into_the_letterbox():
 def test_instance_masks_land_on_the_rectangle(orientation, mode):
     """A polygon around the rectangle, in the stored frame: its mask in the output covers what
     the red pixels cover (for orientations 2-4 the frame is said, as auto cannot tell)."""
+    from transforms.inputs.annotations.model import PackedAnnotation
     from transforms.runtime.work import DetectionSpec, place_objects
 
     result, pixels = converted(orientation, mode)
     x0, y0, x1, y1 = RECT
     obj = AnnotatedObject("red", tuple(map(float, RECT)), polygons=((x0, y0, x1, y0, x1, y1, x0, y1),))
     spec = DetectionSpec((("red", 1),), frame="stored", instance_masks=True)
-    rows, dropped, _, masks = place_objects(Annotation("k", (obj,), size=STORED), result.geometry, spec)
+    packed = PackedAnnotation.of(Annotation("k", (obj,), size=STORED))
+    objects, dropped, _, masks = place_objects(packed, result.geometry, spec)
     assert not dropped and len(masks) == 1
     mask = masks[0].astype(bool)
     red = np.asarray(pixels)[..., 0] > 150
     assert mask.shape == red.shape and (mask == red).mean() > 0.97
-    assert rows[0][3] == mask.sum()  # the area is the mask's pixels
+    assert objects.areas[0] == mask.sum()  # the area is the mask's pixels
 
 
 def test_boxes_drawn_on_another_copy_of_the_image_are_refused():

@@ -75,3 +75,65 @@ def test_the_projects_keys_refuse_a_value_of_another_type():
             proto.serialize_example(given)
     parsed = proto.parse_example(proto.serialize_example({"image/object/class/text": [], "image/height": 7}))
     assert parsed == {"image/object/class/text": [], "image/height": [7]}
+
+
+def _protobufs_bytes(features, kinds):
+    """The reference: the Example built with protobuf's message classes, serialized by protobuf."""
+    example = proto._example_class()()
+    for key, value in features.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        listed = getattr(example.features.feature[key], f"{kinds[key]}_list")
+        listed.SetInParent()
+        listed.value.extend([v.encode() if isinstance(v, str) else v for v in values])
+    return example.SerializeToString(deterministic=True)
+
+
+def _random_value(rng, kind):
+    count = rng.choice([0, 1, 1, 2, 6, 40, 200])
+    if kind == features.INT64:
+        pick = [0, 1, 127, 128, 300, -1, -128, 2**31, 2**63 - 1, -2**63]
+        return [rng.choice(pick) if rng.random() < 0.5 else rng.randrange(-2**40, 2**40) for _ in range(count)]
+    if kind == features.FLOAT:
+        pick = [0.0, -0.0, 1.5, 1e-45, 1e-39, 3.4028235e38, 3.4028236e38, 1e300, -1e300, float("inf"),
+                float("nan"), 0.1]
+        return [rng.choice(pick) if rng.random() < 0.5 else rng.uniform(-1e6, 1e6) for _ in range(count)]
+    sizes = [0, 1, 127, 128, 16383, 16384, 70000]
+    out = [bytes(rng.randrange(256) for _ in range(rng.choice(sizes))) for _ in range(min(count, 3))]
+    return out + ["é", "cat", "\U0001f431", ""][:max(0, count - len(out))]
+
+
+def test_written_bytes_are_protobufs_deterministic_bytes():
+    """The record bytes are written by hand (proto.serialize_example, for speed): every byte is
+    protobuf's own deterministic serialization, for every kind, empty lists, lengths around each
+    varint's byte boundary, negative and extreme ints, floats beyond float32 (infinite, as
+    protobuf casts them), NaN, and keys in any script (ordered by their UTF-8 bytes)."""
+    import random
+
+    rng = random.Random(7)
+    names = ["image/encoded", "image/height", "a", "", "é", "z", "Zebra", "\U0001f431", "image/object/area",
+             "image/objectz", "日本", "x" * 200, "ab", "b", "image"]
+    for _ in range(300):
+        chosen = rng.sample(names, rng.randrange(1, len(names)))
+        kinds = {key: rng.choice([features.INT64, features.FLOAT, features.BYTES]) for key in chosen}
+        given = {key: _random_value(rng, kind) for key, kind in kinds.items()}
+        for key, value in given.items():
+            if len(value) == 1 and rng.random() < 0.5:
+                given[key] = value[0]  # a scalar is a list of one
+        assert proto.serialize_example(given, kinds, typed={}) == _protobufs_bytes(given, kinds), given
+        assert proto.serialize_example(given, typed=kinds) == _protobufs_bytes(given, kinds), given
+
+
+def test_out_of_range_ints_are_refused_as_protobuf_refuses_them():
+    for value in (2**63, -2**63 - 1):
+        with pytest.raises(ValueError, match="out of range"):
+            proto.serialize_example({"n": value})
+        with pytest.raises(ValueError, match="out of range"):
+            proto.serialize_example({"image/height": value})
+
+
+def test_ints_at_every_varint_length_boundary():
+    values = [0, 1, 127, 128, 16383, 16384, 2**21 - 1, 2**21, 2**28 - 1, 2**28, 2**35, 2**63 - 1, -1, -2**63]
+    for value in values:
+        for given in ({"n": value}, {"n": [value, 5]}, {"image/height": value}):
+            kinds = {key: features.INT64 for key in given}
+            assert proto.serialize_example(given) == _protobufs_bytes(given, kinds), given

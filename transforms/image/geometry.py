@@ -205,7 +205,13 @@ class Geometry:
 
     def map_boxes(self, boxes: Iterable[Sequence[float]], frame: str = "stored") -> List[Box]:
         """(xmin, ymin, xmax, ymax) boxes in a source frame -> output pixels, not clipped: the
-        caller decides what is left of a box that leaves the output.
+        caller decides what is left of a box that leaves the output."""
+        flat = self.map_flat_boxes([v for box in boxes for v in box], frame)
+        return [tuple(flat[i:i + 4]) for i in range(0, len(flat), 4)]  # type: ignore[misc]
+
+    def map_flat_boxes(self, boxes: Sequence[float], frame: str = "stored") -> List[float]:
+        """map_boxes over boxes given flat (xmin, ymin, xmax, ymax of each in turn, as
+        ObjectColumns holds them), returned flat.
 
         The same arithmetic as `map_points` on the two corners, in plain floats: a handful
         of boxes per image is what detection datasets hold, and numpy's per-call cost on
@@ -217,19 +223,20 @@ class Geometry:
         ox, oy = float(self.plan.offset[0]), float(self.plan.offset[1])
         w, h = self.stored
         orient = _ORIENT[self.orientation if frame == "stored" and self.orientation in _ORIENT else 1]
-        out: List[Box] = []
+        out: List[float] = []
+        corners = iter(boxes)
         if orient is _ORIENT[1]:  # no transpose (most images): the same arithmetic without the call
-            for x0, y0, x1, y1 in boxes:
+            for x0, y0, x1, y1 in zip(corners, corners, corners, corners):
                 ax, bx = (x0 - left) * sx + ox, (x1 - left) * sx + ox
                 ay, by = (y0 - top) * sy + oy, (y1 - top) * sy + oy
-                out.append((ax, ay, bx, by) if ax <= bx and ay <= by else
-                           (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+                out += (ax, ay, bx, by) if ax <= bx and ay <= by else \
+                    (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
             return out
-        for x0, y0, x1, y1 in boxes:
+        for x0, y0, x1, y1 in zip(corners, corners, corners, corners):
             (ax, ay), (bx, by) = orient(w, h, x0, y0), orient(w, h, x1, y1)
             ax, ay = (ax - left) * sx + ox, (ay - top) * sy + oy
             bx, by = (bx - left) * sx + ox, (by - top) * sy + oy
-            out.append((min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+            out += (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
         return out
 
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+import struct
+from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from transforms.elements import ConvertedImage
 from transforms.records.features import (
@@ -28,7 +29,7 @@ from transforms.records.features import (
     as_list,
     feature_kind,
 )
-from transforms.records.proto import serialize_example
+from transforms.records.proto import ListBody, flag_body, float_body, int_body, serialize_example, text_body, varint
 
 Box = Tuple[float, float, float, float]
 
@@ -81,16 +82,38 @@ def build_example(
     return serialize_example(features)
 
 
-def object_features(placed: Sequence[Tuple[str, int, Box, float, bool, bool, bool, str]],
-                    size: Tuple[int, int]) -> Dict[str, FeatureValue]:
-    """The object lists of a record from placed objects (name, id, box in output pixels,
-    area, crowd, difficult, truncated, view), boxes normalised to the output `size`."""
+class ObjectLists(NamedTuple):
+    """A record's objects, as its lists hold them: names, label map ids, boxes as fractions of
+    the output image (float32 little-endian: every xmin, then every ymin, xmax, ymax; see
+    unit_boxes), areas in output pixels, the flags (a 0 or 1 byte per object), and views."""
+
+    labels: Sequence[str]
+    ids: Sequence[int]
+    unit_boxes: bytes
+    areas: Sequence[float]
+    crowd: bytes
+    difficult: bytes
+    truncated: bytes
+    views: Sequence[str]
+
+
+def unit_boxes(boxes: Sequence[float], size: Tuple[int, int]) -> bytes:
+    """ObjectLists.unit_boxes of boxes in output pixels (xmin, ymin, xmax, ymax of each in turn)
+    on an output of `size`."""
     width, height = size
-    names, ids, boxes, areas, crowd, difficult, truncated, view = zip(*placed) if placed else ((),) * 8
+    return struct.pack(f"<{len(boxes)}f", *[v / width for v in boxes[0::4]], *[v / height for v in boxes[1::4]],
+                       *[v / width for v in boxes[2::4]], *[v / height for v in boxes[3::4]])
+
+
+def object_features(objects: ObjectLists) -> Dict[str, FeatureValue]:
+    """The object lists of a record, each list written whole (proto.ListBody), not value by value."""
+    units, size = objects.unit_boxes, 4 * len(objects.labels)
+    head = b"\x0a" + varint(size) if size else b""
     return {
-        KEY_XMIN: [b[0] / width for b in boxes], KEY_YMIN: [b[1] / height for b in boxes],
-        KEY_XMAX: [b[2] / width for b in boxes], KEY_YMAX: [b[3] / height for b in boxes],
-        KEY_OBJECT_TEXT: list(names), KEY_OBJECT_LABEL: list(ids), KEY_OBJECT_AREA: list(areas),
-        "image/object/is_crowd": list(map(int, crowd)), "image/object/difficult": list(map(int, difficult)),
-        "image/object/truncated": list(map(int, truncated)), "image/object/view": list(view),
+        KEY_XMIN: ListBody(head + units[:size]), KEY_YMIN: ListBody(head + units[size:2 * size]),
+        KEY_XMAX: ListBody(head + units[2 * size:3 * size]), KEY_YMAX: ListBody(head + units[3 * size:]),
+        KEY_OBJECT_TEXT: text_body(objects.labels), KEY_OBJECT_LABEL: int_body(objects.ids),
+        KEY_OBJECT_AREA: float_body(objects.areas), "image/object/is_crowd": flag_body(objects.crowd),
+        "image/object/difficult": flag_body(objects.difficult), "image/object/truncated": flag_body(objects.truncated),
+        "image/object/view": text_body(objects.views),
     }

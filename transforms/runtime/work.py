@@ -18,9 +18,9 @@ from transforms.image.conversion import convert
 from transforms.image.geometry import Geometry
 from transforms.image.masks import MaskError, encode_mask, polygon_mask, read_mask, rle_mask, transform_mask
 from transforms.image.spec import ImageSpec, StageError
-from transforms.inputs.annotations.model import AnnotatedObject, Annotation
-from transforms.inputs.annotations.placement import place
-from transforms.records.build import build_example, object_features
+from transforms.inputs.annotations.model import RLE, AnnotationHead, ObjectColumns, PackedAnnotation
+from transforms.inputs.annotations.placement import place_boxes, resolve_frame, whole_frame
+from transforms.records.build import ObjectLists, build_example, object_features, unit_boxes
 from transforms.records.features import KEY_OBJECT_MASK, KEY_SEGMENTATION, KEY_SEGMENTATION_FORMAT, FeatureValue
 from transforms.storage.read_bytes import read_bytes
 
@@ -52,50 +52,85 @@ class DetectionSpec:
         return dict(self.class_ids)
 
 
-def place_objects(annotation: Annotation, geometry: Geometry,
-                  spec: DetectionSpec) -> Tuple[list, Tuple[str, ...], bool, list]:
-    """(rows for records.build.object_features, reasons of the dropped boxes, frame guessed,
-    the objects' masks in the output frame when the dataset has shapes: None where one has none).
-    With masks, an object's area is its mask's pixels."""
+def place_objects(annotation: Optional[PackedAnnotation], geometry: Geometry, spec: DetectionSpec
+                  ) -> Tuple[ObjectLists, Tuple[str, ...], bool, list]:
+    """(the record's object lists, reasons of the dropped boxes, frame guessed, the objects' masks
+    in the output frame when the dataset has shapes: None where one has none). With masks, an
+    object's area is its mask's pixels.
+
+    Column by column (ObjectColumns), without an object made per object: the converting
+    threads do this for every image holding the GIL. Where every object is kept and the image
+    is neither cropped, letterboxed nor turned from its boxes' frame (most detection datasets),
+    the boxes' fractions made where the annotation was read are the record's."""
+    head, columns = annotation.open() if annotation is not None else (NO_HEAD, NO_OBJECTS)
+    if spec.frame != "auto" and spec.frame != head.frame:
+        head = head._replace(frame=spec.frame)
     ids = spec.ids
-    dropped: List[str] = []
-    keep = list(annotation.objects)
-    if spec.drop_crowd or spec.drop_difficult or not all(obj.label in ids for obj in keep):
-        keep = []
-        for obj in annotation.objects:
-            if spec.drop_crowd and obj.crowd:
-                dropped.append("crowd (annotations.crowd: drop)")
-            elif spec.drop_difficult and obj.difficult:
-                dropped.append("difficult (annotations.difficult: drop)")
-            elif obj.label not in ids:
-                dropped.append("unknown class")
-            else:
-                keep.append(obj)
-    frame = spec.frame if spec.frame != "auto" else annotation.frame
-    framed = annotation if len(keep) == len(annotation.objects) and frame == annotation.frame else \
-        dataclasses.replace(annotation, objects=tuple(keep), frame=frame)
-    placement = place(framed, geometry, spec.min_visible)
-    for reason, count in placement.dropped.items():
+    labels = columns.labels
+    every = not (spec.drop_crowd or spec.drop_difficult) and all(map(ids.__contains__, labels))
+    if every and columns.unit_boxes is not None and columns.unit_areas is not None and not spec.instance_masks:
+        frame, guessed = resolve_frame(head, True, geometry)
+        if whole_frame(head, frame, geometry):
+            pixels = geometry.output_size[0] * geometry.output_size[1]
+            objects = ObjectLists(labels, [ids[label] for label in labels], columns.unit_boxes,
+                                  [area * pixels for area in columns.unit_areas], columns.crowd, columns.difficult,
+                                  columns.truncated, columns.views)
+            return objects, (), guessed, []
+    chosen, dropped = (None, []) if every else _chosen(columns, spec)
+    boxes = columns.boxes if chosen is None else [columns.boxes[4 * i + k] for i in chosen for k in range(4)]
+    placed = place_boxes(boxes, head, geometry, spec.min_visible)
+    for reason, count in placed.dropped.items():
         dropped += [reason] * count
-    if not spec.instance_masks:  # one row per object, unpacked as it is made: most of the work here
-        rows = [(o.label, ids[o.label], box, area, o.crowd, o.difficult, o.truncated, o.view)
-                for o, box, area in placement.objects]
-        return rows, tuple(dropped), placement.frame_guessed, []
-    masks = [_instance_mask(p.source, placement.frame, geometry) for p in placement.objects]
-    rows = [(o.label, ids[o.label], box, area if mask is None else float(np.count_nonzero(mask)),
-             o.crowd, o.difficult, o.truncated, o.view)
-            for (o, box, area), mask in zip(placement.objects, masks)]
-    return rows, tuple(dropped), placement.frame_guessed, masks
+    placed_of = range(len(labels)) if chosen is None else chosen  # the objects place_boxes saw, in order
+    kept = chosen if placed.kept is None else [placed_of[i] for i in placed.kept]
+    if kept is None:
+        crowd, difficult, truncated, views = columns.crowd, columns.difficult, columns.truncated, columns.views
+    else:
+        labels = tuple([labels[i] for i in kept])
+        crowd, difficult, truncated = (bytes([flags[i] for i in kept]) for flags in
+                                       (columns.crowd, columns.difficult, columns.truncated))
+        views = [columns.views[i] for i in kept]
+    areas = placed.areas
+    masks: list = []
+    if spec.instance_masks:
+        shapes = columns.shapes or (((), None, None),) * len(columns.labels)
+        masks = [_instance_mask(*shapes[i][:2], placed.frame, geometry)
+                 for i in (range(len(columns.labels)) if kept is None else kept)]
+        areas = [area if mask is None else float(np.count_nonzero(mask)) for area, mask in zip(areas, masks)]
+    objects = ObjectLists(labels, [ids[label] for label in labels], unit_boxes(placed.boxes, geometry.output_size),
+                          areas, crowd, difficult, truncated, views)
+    return objects, tuple(dropped), placed.frame_guessed and bool(columns.labels), masks
 
 
-def _instance_mask(obj: AnnotatedObject, frame: str, geometry: Geometry) -> Optional[np.ndarray]:
+def _chosen(columns: ObjectColumns, spec: DetectionSpec) -> Tuple[List[int], List[str]]:
+    """The objects to place (by index), and why each of the others is not (crowd, difficult or
+    a class the dataset does not have, as the config says)."""
+    chosen: List[int] = []
+    dropped: List[str] = []
+    for index, label in enumerate(columns.labels):
+        if spec.drop_crowd and columns.crowd[index]:
+            dropped.append("crowd (annotations.crowd: drop)")
+        elif spec.drop_difficult and columns.difficult[index]:
+            dropped.append("difficult (annotations.difficult: drop)")
+        elif label not in spec.ids:
+            dropped.append("unknown class")
+        else:
+            chosen.append(index)
+    return chosen, dropped
+
+
+NO_HEAD, NO_OBJECTS = AnnotationHead(None, False, "auto"), ObjectColumns.of(())
+
+
+def _instance_mask(polygons: Tuple[Tuple[float, ...], ...], rle: Optional[RLE], frame: str,
+                   geometry: Geometry) -> Optional[np.ndarray]:
     """The object's mask in the output frame (0 or 1), or None when it has no shape."""
-    if not obj.polygons and obj.rle is None:
+    if not polygons and rle is None:
         return None
-    if obj.rle is None:
-        return polygon_mask(obj.polygons, geometry, frame)
+    if rle is None:
+        return polygon_mask(polygons, geometry, frame)
     size = geometry.stored if frame == "stored" else geometry.upright
-    source = Image.fromarray(rle_mask(obj.rle, size), "L")
+    source = Image.fromarray(rle_mask(rle, size), "L")
     return np.asarray(transform_mask(source, geometry, ignore=0, frame=frame))
 
 
@@ -192,15 +227,13 @@ def record_of(ref: ImageRef, converted: Union[ConvertedImage, Failure], label: O
         if detection is None or converted.geometry is None:
             objects = extra or None
             return BuiltRecord(build_example(converted, label, kinds, objects, keep_label=True), converted.truncated)
-        annotation = ref.annotation.unpack() if ref.annotation is not None else Annotation(ref.key)
-        rows, dropped, guessed, masks = place_objects(annotation, converted.geometry, detection)
-        objects = {**object_features(rows, (converted.width, converted.height)), **extra}
+        placed, dropped, guessed, masks = place_objects(ref.annotation, converted.geometry, detection)
+        objects = {**object_features(placed), **extra}
         if detection.instance_masks:
             blank = np.zeros((converted.height, converted.width), np.uint8)
             objects[KEY_OBJECT_MASK] = [encode_mask(Image.fromarray(blank if m is None else m, "L")) for m in masks]
-        guessed = guessed and bool(annotation.objects)
         return BuiltRecord(build_example(converted, label, kinds, objects), converted.truncated,
-                           tuple(r[0] for r in rows), dropped, guessed)
+                           tuple(placed.labels), dropped, guessed)
     except Exception as exc:  # noqa: BLE001
         return Failure.from_exception(ref.uri, STAGE_ENCODE, exc)
 

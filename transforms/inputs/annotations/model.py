@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import pickle
-from typing import FrozenSet, NamedTuple, Optional, Tuple
+import struct
+from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 Box = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax: continuous, pixel (i, j) is [i, i+1)
 FRAMES = ("auto", "stored", "upright")
@@ -60,11 +62,78 @@ class Annotation:
     split: str = ""  # the split its file is for (COCO {split: file}); "" leaves it to the split rule
 
 
+class ObjectColumns(NamedTuple):
+    """An image's objects as columns, one entry per object in each: the form they travel and
+    are placed in. Placing them and writing their record keys goes column by column (a box's
+    numbers, a flag's bytes, the names as they are), not object by object: the converting
+    threads do it for every image while holding the GIL (docs/performance.md)."""
+
+    labels: Tuple[str, ...]
+    boxes: Tuple[float, ...]  # xmin, ymin, xmax, ymax of each object in turn
+    class_ids: Tuple[Optional[int], ...]
+    crowd: bytes  # 0 or 1 per object
+    difficult: bytes
+    truncated: bytes
+    views: Tuple[str, ...]
+    shapes: Optional[Tuple[Tuple[Tuple[Tuple[float, ...], ...], Optional[RLE], Optional[float]], ...]]
+    # (polygons, rle, area as given) per object; None when no object has any of them
+    unit_boxes: Optional[bytes] = None  # the boxes as fractions of the frame the annotation declares,
+    # float32 little-endian, every xmin, then every ymin, xmax, ymax: what the record holds for them
+    # where the image is neither cropped, letterboxed nor turned (placement.whole_frame); None unless
+    # every box lies whole inside that frame
+    unit_areas: Optional[Tuple[float, ...]] = None  # their areas as fractions of the frame's
+
+    @classmethod
+    def of(cls, objects: Sequence[AnnotatedObject], size: Optional[Tuple[int, int]] = None,
+           normalised: bool = False) -> "ObjectColumns":
+        """The columns of `objects`, whose boxes are in pixels of a `size` image, or fractions of
+        it when `normalised`."""
+        shapes = tuple((o.polygons, o.rle, o.area) for o in objects)
+        boxes = tuple(v for o in objects for v in o.box)
+        return cls(tuple(o.label for o in objects), boxes,
+                   tuple(o.class_id for o in objects), bytes(bool(o.crowd) for o in objects),
+                   bytes(bool(o.difficult) for o in objects), bytes(bool(o.truncated) for o in objects),
+                   tuple(o.view for o in objects),
+                   shapes if any(p or r is not None or a is not None for p, r, a in shapes) else None,
+                   *_unit_boxes(boxes, (1, 1) if normalised else size))
+
+    def objects(self) -> Tuple[AnnotatedObject, ...]:
+        shapes = self.shapes or (((), None, None),) * len(self.labels)
+        boxes = self.boxes
+        return tuple(AnnotatedObject(label, cast(Box, boxes[4 * i:4 * i + 4]), self.class_ids[i], bool(self.crowd[i]),
+                                     bool(self.difficult[i]), bool(self.truncated[i]), self.views[i], *shapes[i])
+                     for i, label in enumerate(self.labels))
+
+    def has_shapes(self) -> bool:
+        """Some object has polygons or an RLE (so the dataset has instance masks)."""
+        return self.shapes is not None and any(p or r is not None for p, r, _ in self.shapes)
+
+
+def _unit_boxes(boxes: Tuple[float, ...], size: Optional[Tuple[int, int]]
+                ) -> Tuple[Optional[bytes], Optional[Tuple[float, ...]]]:
+    """ObjectColumns' unit boxes and areas: made where an annotation is read (once, in one
+    thread), so that converting its image needs no arithmetic per box in the common case."""
+    if not boxes or size is None or not (size[0] > 0 and size[1] > 0):
+        return None, None
+    width, height = size
+    corners = iter(boxes)
+    units: List[float] = []
+    areas: List[float] = []
+    for x0, y0, x1, y1 in zip(corners, corners, corners, corners):
+        if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):  # NaN fails too
+            return None, None
+        units += (x0 / width, y0 / height, x1 / width, y1 / height)
+        areas.append((x1 - x0) / width * ((y1 - y0) / height))
+    count = len(areas)
+    return struct.pack(f"<{4 * count}f", *units[0::4], *units[1::4], *units[2::4], *units[3::4]), tuple(areas)
+
+
 class PackedAnnotation:
     """An image's Annotation as bytes, the form it travels in: pickled once where it is read,
     unpickled where its image is converted. Between the two, the job groups its image's ref
     several times (by file stem, hash bucket and shard), and bytes cross those groupings at
-    the cost of a copy, where objects cost their pickling each time (docs/performance.md)."""
+    the cost of a copy, where objects cost their pickling each time (docs/performance.md).
+    Its objects are pickled as ObjectColumns: a few tuples to unpickle, not a tuple per object."""
 
     __slots__ = ("data", "_classes")
 
@@ -74,21 +143,27 @@ class PackedAnnotation:
 
     @classmethod
     def of(cls, annotation: Annotation) -> "PackedAnnotation":
-        objects = tuple(map(tuple, annotation.objects))
-        state = (annotation.key, objects, annotation.size, annotation.normalised,
-                 annotation.frame, annotation.file_name, annotation.split)
-        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL), _classes_of(objects))
+        columns = ObjectColumns.of(annotation.objects, annotation.size, annotation.normalised)
+        state = (annotation.key, annotation.size, annotation.normalised, annotation.frame, annotation.file_name,
+                 annotation.split, tuple(columns))
+        return cls(pickle.dumps(state, pickle.HIGHEST_PROTOCOL), _classes_of(columns))
+
+    def open(self) -> Tuple["AnnotationHead", ObjectColumns]:
+        """What the record of its image needs, without an object per object: where the boxes
+        are (size, normalised, frame) and the objects as columns."""
+        key, size, normalised, frame, _, _, columns = pickle.loads(self.data)
+        return _head((size, normalised, frame)), _columns(columns)
 
     def unpack(self) -> Annotation:
-        key, objects, *rest = pickle.loads(self.data)
-        return Annotation(key, tuple(map(_as_object, objects)), *rest)
+        key, size, normalised, frame, file_name, split, columns = pickle.loads(self.data)
+        return Annotation(key, _columns(columns).objects(), size, normalised, frame, file_name, split)
 
     def classes(self) -> "ObjectClasses":
         """What the dataset's facts need of the objects (their classes, whether any has a shape):
         known without unpacking where the annotation was packed (the job's facts are gathered in
         the same step on one machine), unpacked from the bytes elsewhere."""
         if self._classes is None:
-            self._classes = _classes_of(pickle.loads(self.data)[1])
+            self._classes = _classes_of(_columns(pickle.loads(self.data)[-1]))
         return self._classes
 
     def __reduce__(self) -> tuple:
@@ -100,8 +175,20 @@ class PackedAnnotation:
     def __hash__(self) -> int:
         return hash(self.data)
 
-    def __repr__(self) -> str:  # what shard digests see: the content
-        return f"PackedAnnotation({self.data!r})"
+    def __repr__(self) -> str:
+        """What shard digests see: the content, by its hash. The bytes' own repr (about 3 characters
+        a byte, 1.5 KB with 6 objects, hashed again by the digest) was most of a detection shard
+        digest's work."""
+        return f"PackedAnnotation(blake2b={hashlib.blake2b(self.data, digest_size=20).hexdigest()})"
+
+
+class AnnotationHead(NamedTuple):
+    """Where an annotation's boxes are: the image size it declares, whether the boxes are
+    fractions of it, and their frame (placement.resolve_frame)."""
+
+    size: Optional[Tuple[int, int]]
+    normalised: bool
+    frame: str
 
 
 class ObjectClasses(NamedTuple):
@@ -110,11 +197,10 @@ class ObjectClasses(NamedTuple):
     shapes: bool  # some object has polygons or RLE
 
 
-def _classes_of(objects: Tuple[tuple, ...]) -> ObjectClasses:
-    """ObjectClasses of AnnotatedObjects as plain tuples (label, box, class_id, ..., polygons, rle, area)."""
-    ids = {o[0]: o[2] for o in objects if o[2] is not None}
-    return ObjectClasses(frozenset(o[0] for o in objects), tuple(ids.items()),
-                         any(o[7] or o[8] is not None for o in objects))
+def _classes_of(columns: ObjectColumns) -> ObjectClasses:
+    ids = {label: class_id for label, class_id in zip(columns.labels, columns.class_ids) if class_id is not None}
+    return ObjectClasses(frozenset(columns.labels), tuple(ids.items()), columns.has_shapes())
 
 
-_as_object = functools.partial(tuple.__new__, AnnotatedObject)  # AnnotatedObject._make without its Python frame
+_columns = functools.partial(tuple.__new__, ObjectColumns)  # ObjectColumns._make without its Python frame
+_head = functools.partial(tuple.__new__, AnnotationHead)

@@ -3,12 +3,11 @@ image path returned: the frame decided per image, boxes mapped, clipped to the i
 pixels in the output (never the letterbox), and every dropped box counted by reason."""
 from __future__ import annotations
 
-import functools
 from math import isfinite
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 from transforms.image.geometry import Geometry
-from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError, Box
+from transforms.inputs.annotations.model import AnnotatedObject, Annotation, AnnotationError, AnnotationHead, Box
 
 DEFAULT_FRAME = "upright"  # annotation tools draw on the image as shown, EXIF orientation applied
 DROPPED_OUTSIDE = "outside the output"  # nothing left after the crop (fill) or clipping
@@ -34,7 +33,19 @@ class Placement(NamedTuple):
     frame_guessed: bool  # auto could not tell (no size, square image, orientation 2-4): the default
 
 
-def resolve_frame(annotation: Annotation, geometry: Geometry, default: str = DEFAULT_FRAME) -> Tuple[str, bool]:
+class PlacedBoxes(NamedTuple):
+    """place_boxes' answer: which of the boxes are kept, where, and why the others are not."""
+
+    kept: Optional[List[int]]  # the indices of the boxes kept, in order; None when every one is
+    boxes: List[float]  # the kept boxes in output pixels, clipped: xmin, ymin, xmax, ymax of each in turn
+    areas: List[float]  # their areas in output pixels
+    dropped: Dict[str, int]
+    frame: str
+    frame_guessed: bool
+
+
+def resolve_frame(head: AnnotationHead, has_boxes: bool, geometry: Geometry,
+                  default: str = DEFAULT_FRAME) -> Tuple[str, bool]:
     """The frame of the annotation's boxes, and whether it had to be guessed.
 
     `auto` compares the size the annotation declares with the stored and upright sizes;
@@ -44,21 +55,35 @@ def resolve_frame(annotation: Annotation, geometry: Geometry, default: str = DEF
     AnnotationError when the declared size is neither and there are boxes: they were drawn on
     another copy of the image (a thumbnail, a re-encoded or resized file), and placed here they
     would be wrong."""
-    if annotation.objects and annotation.size is not None \
-            and tuple(annotation.size) not in (geometry.stored, geometry.upright):
-        width, height = annotation.size
+    size = head.size
+    if has_boxes and size is not None and tuple(size) not in (geometry.stored, geometry.upright):
+        width, height = size
         raise AnnotationError(f"the annotation is for a {width}x{height} image; this one is "
                               f"{geometry.stored[0]}x{geometry.stored[1]}: boxes drawn on another copy of it")
-    if annotation.frame in ("stored", "upright"):
-        return annotation.frame, False
+    if head.frame in ("stored", "upright"):
+        return head.frame, False
     if geometry.orientation == 1:
         return "stored", False
-    if annotation.size is not None and geometry.stored != geometry.upright:
-        if tuple(annotation.size) == geometry.stored:
+    if size is not None and geometry.stored != geometry.upright:
+        if tuple(size) == geometry.stored:
             return "stored", False
-        if tuple(annotation.size) == geometry.upright:
+        if tuple(size) == geometry.upright:
             return "upright", False
     return default, True
+
+
+def whole_frame(head: AnnotationHead, frame: str, geometry: Geometry) -> bool:
+    """Whether boxes in `frame` keep their fractions of it in the output (ObjectColumns.unit_boxes
+    are then the record's): the image is neither cropped nor letterboxed, nor turned from that
+    frame, and the annotation's declared size (or fractions) is that frame's. Resizing scales
+    both axes of the whole image, so a box's fractions do not change."""
+    plan = geometry.plan
+    if plan.canvas is not None or frame == "stored" and geometry.orientation != 1:
+        return False
+    upright = geometry.upright
+    if plan.box != (0.0, 0.0, float(upright[0]), float(upright[1])):
+        return False
+    return head.normalised or head.size is not None and tuple(head.size) == upright
 
 
 def _content(geometry: Geometry) -> Box:
@@ -68,38 +93,55 @@ def _content(geometry: Geometry) -> Box:
     return (float(left), float(top), float(left + width), float(top + height))
 
 
+def place_boxes(boxes: Sequence[float], head: AnnotationHead, geometry: Geometry, min_visible: float = 0.0,
+                default_frame: str = DEFAULT_FRAME) -> PlacedBoxes:
+    """Boxes (given flat, as ObjectColumns holds them) in output pixels; boxes left with nothing
+    (or with less than `min_visible` of their area) are dropped and counted by reason."""
+    frame, guessed = resolve_frame(head, bool(boxes), geometry, default_frame)
+    dropped: Dict[str, int] = {}
+    if not boxes:
+        return PlacedBoxes(None, [], [], dropped, frame, guessed)
+    if head.normalised:
+        width, height = geometry.stored if frame == "stored" else geometry.upright
+        boxes = [v * scale for v, scale in zip(boxes, (width, height) * (len(boxes) // 2))]
+    mapped = geometry.map_flat_boxes(boxes, frame)
+    content = cx0, cy0, cx1, cy1 = _content(geometry)
+    kept: Optional[List[int]] = None
+    out: List[float] = []
+    areas: List[float] = []
+    given, placed = iter(boxes), iter(mapped)
+    for index, (gx0, gy0, gx1, gy1, x0, y0, x1, y1) in enumerate(zip(given, given, given, given,
+                                                                    placed, placed, placed, placed)):
+        x0, y0 = (x0 if x0 > cx0 else cx0), (y0 if y0 > cy0 else cy0)  # per box: kept lean (docs/performance.md)
+        x1, y1 = (x1 if x1 < cx1 else cx1), (y1 if y1 < cy1 else cy1)
+        # NaN fails every comparison: only `not >` catches it, and isfinite infinity
+        if not (x1 > x0 and y1 > y0 and gx1 > gx0 and gy1 > gy0 and isfinite(gx1 - gx0 + gy1 - gy0)) or min_visible:
+            reason = _why_dropped((gx0, gy0, gx1, gy1), mapped[4 * index:4 * index + 4], content, min_visible)
+            if reason is not None:  # the rare case, said by reason
+                dropped[reason] = dropped.get(reason, 0) + 1
+                if kept is None:
+                    kept = list(range(index))
+                continue
+        if kept is not None:
+            kept.append(index)
+        out += (x0, y0, x1, y1)
+        areas.append((x1 - x0) * (y1 - y0))
+    return PlacedBoxes(kept, out, areas, dropped, frame, guessed)
+
+
 def place(annotation: Annotation, geometry: Geometry, min_visible: float = 0.0,
           default_frame: str = DEFAULT_FRAME) -> Placement:
-    """The annotation's boxes in output pixels; boxes left with nothing (or with less than
-    `min_visible` of their area) are dropped and counted by reason."""
-    frame, guessed = resolve_frame(annotation, geometry, default_frame)
-    dropped: Dict[str, int] = {}
-    kept = []
-    if annotation.objects:
-        width, height = geometry.stored if frame == "stored" else geometry.upright
-        boxes = [o.box for o in annotation.objects]
-        if annotation.normalised:
-            boxes = [(x0 * width, y0 * height, x1 * width, y1 * height) for x0, y0, x1, y1 in boxes]
-        mapped = geometry.map_boxes(boxes, frame)
-        content = cx0, cy0, cx1, cy1 = _content(geometry)
-        for obj, given, out in zip(annotation.objects, boxes, mapped):  # per object: kept lean (docs/performance.md)
-            x0, y0, x1, y1 = out
-            x0, y0 = (x0 if x0 > cx0 else cx0), (y0 if y0 > cy0 else cy0)
-            x1, y1 = (x1 if x1 < cx1 else cx1), (y1 if y1 < cy1 else cy1)
-            gx0, gy0, gx1, gy1 = given  # NaN fails every comparison: only `not >` catches it, and isfinite infinity
-            if not (x1 > x0 and y1 > y0 and gx1 > gx0 and gy1 > gy0 and isfinite(gx1 - gx0 + gy1 - gy0)) or min_visible:
-                reason = _why_dropped(given, out, content, min_visible)  # the rare case, said by reason
-                if reason is not None:
-                    dropped[reason] = dropped.get(reason, 0) + 1
-                    continue
-            kept.append(_placed((obj, (x0, y0, x1, y1), (x1 - x0) * (y1 - y0))))
-    return Placement(tuple(kept), dropped, frame, guessed)
+    """The annotation's objects in output pixels (place_boxes, object by object)."""
+    head = AnnotationHead(annotation.size, annotation.normalised, annotation.frame)
+    placed = place_boxes([v for o in annotation.objects for v in o.box], head, geometry, min_visible, default_frame)
+    kept = range(len(annotation.objects)) if placed.kept is None else placed.kept
+    objects = tuple(PlacedObject(annotation.objects[index], cast(Box, tuple(placed.boxes[4 * n:4 * n + 4])),
+                                 placed.areas[n])
+                    for n, index in enumerate(kept))
+    return Placement(objects, placed.dropped, placed.frame, placed.frame_guessed)
 
 
-_placed = functools.partial(tuple.__new__, PlacedObject)  # PlacedObject._make without its Python frame
-
-
-def _why_dropped(given: Box, out, content: Box, min_visible: float) -> Optional[str]:
+def _why_dropped(given: Box, out: Sequence[float], content: Box, min_visible: float) -> Optional[str]:
     if not all(map(isfinite, given)):
         return DROPPED_NOT_FINITE
     if given[2] <= given[0] or given[3] <= given[1]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import pickle
 import struct
 from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, cast
@@ -88,13 +89,13 @@ class ObjectColumns(NamedTuple):
            normalised: bool = False) -> "ObjectColumns":
         """The columns of `objects`, whose boxes are in pixels of a `size` image, or fractions of
         it when `normalised`."""
-        shapes = tuple((o.polygons, o.rle, o.area) for o in objects)
-        boxes = tuple(v for o in objects for v in o.box)
-        return cls(tuple(o.label for o in objects), boxes,
-                   tuple(o.class_id for o in objects), bytes(bool(o.crowd) for o in objects),
-                   bytes(bool(o.difficult) for o in objects), bytes(bool(o.truncated) for o in objects),
-                   tuple(o.view for o in objects),
-                   shapes if any(p or r is not None or a is not None for p, r, a in shapes) else None,
+        if not objects:
+            return cls((), (), (), b"", b"", b"", (), None)
+        labels, given, class_ids, crowd, difficult, truncated, views, polygons, rles, areas = zip(*objects)
+        boxes = tuple(itertools.chain.from_iterable(given))
+        any_shape = any(polygons) or rles.count(None) < len(rles) or areas.count(None) < len(areas)
+        return cls(labels, boxes, class_ids, bytes(map(bool, crowd)), bytes(map(bool, difficult)),
+                   bytes(map(bool, truncated)), views, tuple(zip(polygons, rles, areas)) if any_shape else None,
                    *_unit_boxes(boxes, (1, 1) if normalised else size))
 
     def objects(self) -> Tuple[AnnotatedObject, ...]:

@@ -137,3 +137,33 @@ def test_ints_at_every_varint_length_boundary():
         for given in ({"n": value}, {"n": [value, 5]}, {"image/height": value}):
             kinds = {key: features.INT64 for key in given}
             assert proto.serialize_example(given) == _protobufs_bytes(given, kinds), given
+
+
+def test_object_lists_written_whole_are_protobufs_bytes():
+    """A detection record's object lists are written whole (build.object_features, proto.ListBody):
+    the record is still protobuf's deterministic serialization of the same values, with and
+    without instance masks, beside segmentation keys and a listing's extra field."""
+    import struct
+
+    labels, ids = ("person", "dog", "caf\u00e9"), [1, 300, 2]
+    boxes = [0.1, 0.2, 0.3, 0.25, 0.5, 0.0, 0.5, 0.5, 0.9, 1.0, 0.75, 1.0]  # xmins, ymins, xmaxs, ymaxs
+    objects = build.ObjectLists(labels, ids, struct.pack("<12f", *boxes), [10.5, 200.0, 3e9], b"\x00\x01\x00",
+                                b"\x01\x00\x00", b"\x00\x00\x01", ("", "Left", ""))
+    masks = [b"\x89PNG-a", b"\x89PNG-b" * 40, b""]
+    for given_masks in (None, masks):
+        base = build.image_features(converted(extra=(("zone", "north"), ("a_score", 0.5))), None)
+        base.update({"image/segmentation/class/encoded": b"png", "image/segmentation/class/format": "png"})
+        written = build.object_features(objects)
+        if given_masks is not None:
+            written["image/object/mask"] = given_masks
+        ours = proto.serialize_example({**base, **written})
+        plain = {**base, "image/object/bbox/xmin": boxes[0:3], "image/object/bbox/ymin": boxes[3:6],
+                 "image/object/bbox/xmax": boxes[6:9], "image/object/bbox/ymax": boxes[9:12],
+                 "image/object/class/text": list(labels), "image/object/class/label": ids,
+                 "image/object/area": [10.5, 200.0, 3e9], "image/object/is_crowd": [0, 1, 0],
+                 "image/object/difficult": [1, 0, 0], "image/object/truncated": [0, 0, 1],
+                 "image/object/view": ["", "Left", ""]}
+        if given_masks is not None:
+            plain["image/object/mask"] = given_masks
+        kinds = {**features.OWN_FEATURES, "zone": features.BYTES, "a_score": features.FLOAT}
+        assert ours == _protobufs_bytes(plain, {key: kinds[key] for key in plain})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import struct
 from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from transforms.elements import ConvertedImage
@@ -84,8 +83,7 @@ def build_example(
 
 class ObjectLists(NamedTuple):
     """A record's objects, as its lists hold them: names, label map ids, boxes as fractions of
-    the output image (float32 little-endian: every xmin, then every ymin, xmax, ymax; see
-    unit_boxes), areas in output pixels, the flags (a 0 or 1 byte per object), and views."""
+    the output image (proto.unit_columns), areas in output pixels, the flags (a 0 or 1 byte per object), and views."""
 
     labels: Sequence[str]
     ids: Sequence[int]
@@ -95,14 +93,6 @@ class ObjectLists(NamedTuple):
     difficult: bytes
     truncated: bytes
     views: Sequence[str]
-
-
-def unit_boxes(boxes: Sequence[float], size: Tuple[int, int]) -> bytes:
-    """ObjectLists.unit_boxes of boxes in output pixels (xmin, ymin, xmax, ymax of each in turn)
-    on an output of `size`."""
-    width, height = size
-    return struct.pack(f"<{len(boxes)}f", *[v / width for v in boxes[0::4]], *[v / height for v in boxes[1::4]],
-                       *[v / width for v in boxes[2::4]], *[v / height for v in boxes[3::4]])
 
 
 def object_features(objects: ObjectLists) -> Dict[str, FeatureValue]:

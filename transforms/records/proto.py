@@ -1,10 +1,11 @@
-"""tf.train.Example without TensorFlow: the message classes and deterministic serialization.
+"""tf.train.Example without TensorFlow: deterministic serialization, and the message classes.
 
 Importing TensorFlow costs every worker process seconds and hundreds of MB, only to
-serialize a protobuf. The message classes here are built from a descriptor with the
-same package, names and field numbers as tensorflow/core/example/{example,feature}.proto,
-in a private pool (so they never clash with TensorFlow's own when both are loaded),
-and serialized deterministically: same features, same bytes.
+serialize a protobuf. Examples are written here in protobuf's wire format, byte for byte
+what protobuf's deterministic serialization gives (docs/decisions.md); the message classes,
+built from a descriptor with the same package, names and field numbers as
+tensorflow/core/example/{example,feature}.proto in a private pool (so they never clash with
+TensorFlow's own when both are loaded), parse them back.
 """
 from __future__ import annotations
 
@@ -73,8 +74,9 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
     kind and hold values of its Python type already (int, float, str or bytes, or a list of
     them): they are written as they are, without a kind guessed and a conversion per value,
     and a value of another type is a TypeError. The converting threads run this for every
-    record while holding the GIL (docs/performance.md): through protobuf's message classes a
-    record of 6 objects took 31 us and a labelled record 15; written here, 8 and 4."""
+    record while holding the GIL; the object lists come written whole (ListBody), which
+    protobuf's message classes would take value by value: a record of 6 objects 34 us
+    against 44 through them, a plain one the same (docs/performance.md, twelfth session)."""
     parts = []
     heads = _HEADS
     body: bytes
@@ -111,6 +113,14 @@ class ListBody(bytes):
     holds), made where its values are at hand in bulk; serialize_example writes it as it is."""
 
     __slots__ = ()
+
+
+def unit_columns(boxes: Sequence[float], width: float, height: float) -> bytes:
+    """Boxes (xmin, ymin, xmax, ymax of each in turn) as fractions of a `width` x `height` frame,
+    float32 little-endian, every xmin, then every ymin, xmax, ymax: the record's box lists before
+    each is framed (records.build.ObjectLists.unit_boxes)."""
+    return _floats(len(boxes)).pack(*[v / width for v in boxes[0::4]], *[v / height for v in boxes[1::4]],
+                                    *[v / width for v in boxes[2::4]], *[v / height for v in boxes[3::4]])
 
 
 def float_body(values: Sequence[float]) -> ListBody:

@@ -20,8 +20,9 @@ from transforms.image.masks import MaskError, encode_mask, polygon_mask, read_ma
 from transforms.image.spec import ImageSpec, StageError
 from transforms.inputs.annotations.model import RLE, AnnotationHead, ObjectColumns, PackedAnnotation
 from transforms.inputs.annotations.placement import place_boxes, resolve_frame, whole_frame
-from transforms.records.build import ObjectLists, build_example, object_features, unit_boxes
+from transforms.records.build import ObjectLists, build_example, object_features
 from transforms.records.features import KEY_OBJECT_MASK, KEY_SEGMENTATION, KEY_SEGMENTATION_FORMAT, FeatureValue
+from transforms.records.proto import unit_columns
 from transforms.storage.read_bytes import read_bytes
 
 
@@ -97,7 +98,7 @@ def place_objects(annotation: Optional[PackedAnnotation], geometry: Geometry, sp
         masks = [_instance_mask(*shapes[i][:2], placed.frame, geometry)
                  for i in (range(len(columns.labels)) if kept is None else kept)]
         areas = [area if mask is None else float(np.count_nonzero(mask)) for area, mask in zip(areas, masks)]
-    objects = ObjectLists(labels, [ids[label] for label in labels], unit_boxes(placed.boxes, geometry.output_size),
+    objects = ObjectLists(labels, [ids[label] for label in labels], unit_columns(placed.boxes, *geometry.output_size),
                           areas, crowd, difficult, truncated, views)
     return objects, tuple(dropped), placed.frame_guessed and bool(columns.labels), masks
 

@@ -7,8 +7,9 @@ import functools
 import hashlib
 import itertools
 import pickle
-import struct
 from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, cast
+
+from transforms.records.proto import unit_columns
 
 Box = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax: continuous, pixel (i, j) is [i, i+1)
 FRAMES = ("auto", "stored", "upright")
@@ -118,15 +119,12 @@ def _unit_boxes(boxes: Tuple[float, ...], size: Optional[Tuple[int, int]]
         return None, None
     width, height = size
     corners = iter(boxes)
-    units: List[float] = []
     areas: List[float] = []
     for x0, y0, x1, y1 in zip(corners, corners, corners, corners):
         if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):  # NaN fails too
             return None, None
-        units += (x0 / width, y0 / height, x1 / width, y1 / height)
         areas.append((x1 - x0) / width * ((y1 - y0) / height))
-    count = len(areas)
-    return struct.pack(f"<{4 * count}f", *units[0::4], *units[1::4], *units[2::4], *units[3::4]), tuple(areas)
+    return unit_columns(boxes, width, height), tuple(areas)
 
 
 class PackedAnnotation:

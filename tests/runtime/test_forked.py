@@ -35,6 +35,36 @@ def test_the_call_runs_in_a_child_and_its_answer_or_exception_comes_back():
     assert said["raised"] == "invalid literal for int() with base 10: 'not a number'"
 
 
+def test_the_child_leaves_its_answer_and_exits_before_it_is_asked_for():
+    """A large answer (as a COCO file's packed annotations are) does not keep the child waiting
+    for this process to read it: the child is gone while this process is still busy."""
+    said = run("""
+        import json
+        forked = Forked(os.urandom, 8 << 20)  # 8 MB
+        pid = forked._child[0]
+        for _ in range(600):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        print(json.dumps({"exited_first": bool(done)}))
+    """)
+    assert said["exited_first"]
+
+
+def test_the_answer_of_a_child_reaped_elsewhere_is_read():
+    """Another part of the process may reap children (a SIGCHLD handler): the answer is still whole."""
+    said = run("""
+        import json
+        forked = Forked(lambda: {"rows": list(range(100000))})
+        pid = forked._child[0]
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            time.sleep(0.05)
+        print(json.dumps({"n": len(forked.result()["rows"])}))
+    """)
+    assert said["n"] == 100000
+
+
 def test_a_child_that_dies_leaves_the_call_to_this_process():
     said = run("""
         import json

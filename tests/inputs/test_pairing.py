@@ -8,6 +8,19 @@ def test_a_path_is_its_folders_and_stem_whatever_the_separator():
     assert stem("a/b.c.jpg") == "b.c" and stem("") == ""
 
 
+def test_a_file_stem_is_what_posixpath_splitext_leaves():
+    """parts() drops the extension by hand (it runs for every image of a job); it agrees with
+    posixpath.splitext on every name of up to five pieces of dots, letters and dotted names."""
+    import itertools
+    import posixpath
+
+    names = {"".join(combo) for k in range(1, 6) for combo in itertools.product(["a", ".", "..", "x.y", "é"], repeat=k)}
+    names -= {".", ".."}  # not file names: the folder itself and its parent
+    assert len(names) > 2900
+    for name in names:
+        assert parts(f"dir/{name}") == ("dir", posixpath.splitext(name)[0]), name
+
+
 def test_an_image_takes_the_annotation_at_its_own_path():
     """Class folders with an XML beside each image: `1.jpg` in both was two annotations for
     each image (both failed as duplicates) when images and annotations met by stem alone."""

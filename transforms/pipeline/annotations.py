@@ -102,6 +102,7 @@ class _LookupFn(beam.DoFn):
         self._attach = attach
         self._unmatched = counter(unmatched) if unmatched else None
         self._index: Optional[Dict[str, List[Named]]] = None
+        self._at: Dict[Tuple[str, ...], List[Tuple[str, int]]] = {}  # an item's path's parts -> (stem, index)
         self._by_parts: Dict[str, tuple] = {}  # stem -> its items' names, and pairing.by_parts of them
         self._taken: Dict[str, Set[int]] = {}  # stem -> the items refs took
         self._pending: Dict[str, List[ImageRef]] = {}  # stem -> refs decided at the bundle's end
@@ -109,14 +110,14 @@ class _LookupFn(beam.DoFn):
 
     def process(self, ref: ImageRef) -> Iterator:
         if self._index is None:
-            self._index = {}
-            with collector_paused():
-                for source in self._sources:
-                    for key, item in self._read(source):
-                        self._index.setdefault(key, []).append(item)
-            if self._unmatched is not None:
-                self._unmatched.inc(sum(map(len, self._index.values())))
+            self._index = self._load()
         wanted = parts(ref.key)
+        at = self._at.get(wanted)
+        if at is not None and len(at) == 1:  # pairing.exact's usual case: one item at the image's own path
+            key, choice = at[0]
+            self._take(key, (choice,))
+            yield from self._attach.outputs([(self._attach.join(ref, self._index[key][choice][1]), choice)])
+            return
         key = wanted[-1] if wanted else ""
         items = self._index.get(key)
         if not items:
@@ -133,6 +134,21 @@ class _LookupFn(beam.DoFn):
         self._take(key, same)
         found = items[choice][1] if isinstance(choice, int) else choice
         yield from self._attach.outputs([(self._attach.join(ref, found), choice)])
+
+    def _load(self) -> Dict[str, List[Named]]:
+        """The items by stem, and where each item's own path is (`_at`): reads every source."""
+        index: Dict[str, List[Named]] = {}
+        with collector_paused():
+            for source in self._sources:
+                for key, item in self._read(source):
+                    found = index.setdefault(key, [])
+                    named = parts(item[0])
+                    if named and named[-1] == key:  # not an unpairable one (annotation_files.UNPAIRABLE)
+                        self._at.setdefault(named, []).append((key, len(found)))
+                    found.append(item)
+        if self._unmatched is not None:
+            self._unmatched.inc(sum(map(len, index.values())))
+        return index
 
     def finish_bundle(self) -> Iterator:
         yield from self._decide_pending()

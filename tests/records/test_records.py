@@ -8,6 +8,7 @@ tf = pytest.importorskip("tensorflow")
 
 from transforms.elements import ConvertedImage, ImageRef  # noqa: E402
 from transforms.records import build, features, proto  # noqa: E402
+from transforms.records import objects as object_lists  # noqa: E402
 
 
 def converted(label=None, extra=()):
@@ -140,20 +141,20 @@ def test_ints_at_every_varint_length_boundary():
 
 
 def test_object_lists_written_whole_are_protobufs_bytes():
-    """A detection record's object lists are written whole (build.object_features, proto.ListBody):
+    """A detection record's object lists are written whole (objects.object_features, proto.ListBody):
     the record is still protobuf's deterministic serialization of the same values, with and
     without instance masks, beside segmentation keys and a listing's extra field."""
     import struct
 
     labels, ids = ("person", "dog", "caf\u00e9"), [1, 300, 2]
     boxes = [0.1, 0.2, 0.3, 0.25, 0.5, 0.0, 0.5, 0.5, 0.9, 1.0, 0.75, 1.0]  # xmins, ymins, xmaxs, ymaxs
-    objects = build.ObjectLists(labels, ids, struct.pack("<12f", *boxes), [10.5, 200.0, 3e9], b"\x00\x01\x00",
+    objects = object_lists.ObjectLists(labels, ids, struct.pack("<12f", *boxes), [10.5, 200.0, 3e9], b"\x00\x01\x00",
                                 b"\x01\x00\x00", b"\x00\x00\x01", ("", "Left", ""))
     masks = [b"\x89PNG-a", b"\x89PNG-b" * 40, b""]
     for given_masks in (None, masks):
         base = build.image_features(converted(extra=(("zone", "north"), ("a_score", 0.5))), None)
         base.update({"image/segmentation/class/encoded": b"png", "image/segmentation/class/format": "png"})
-        written = build.object_features(objects)
+        written = object_lists.object_features(objects)
         if given_masks is not None:
             written["image/object/mask"] = given_masks
         ours = proto.serialize_example({**base, **written})
@@ -167,3 +168,10 @@ def test_object_lists_written_whole_are_protobufs_bytes():
             plain["image/object/mask"] = given_masks
         kinds = {**features.OWN_FEATURES, "zone": features.BYTES, "a_score": features.FLOAT}
         assert ours == _protobufs_bytes(plain, {key: kinds[key] for key in plain})
+        if given_masks is None:  # a record that takes the boxes as read: its object keys as one run of entries
+            ahead = object_lists.written_lists(labels, objects.unit_boxes, objects.crowd, objects.difficult,
+                                               objects.truncated, objects.views)
+            run = object_lists.record_objects(objects._replace(written=ahead))
+            assert list(run) == ["image/object/area"] and proto.serialize_example({**base, **run}) == ours
+    with pytest.raises(TypeError, match="fixed kind"):
+        proto.serialize_example({"zone": proto.Entries(b"\x0a\x00")})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 from transforms.elements import ConvertedImage
 from transforms.records.features import (
@@ -14,21 +14,14 @@ from transforms.records.features import (
     KEY_HEIGHT,
     KEY_LABEL,
     KEY_LABEL_TEXT,
-    KEY_OBJECT_AREA,
-    KEY_OBJECT_LABEL,
-    KEY_OBJECT_TEXT,
     KEY_SHA256,
     KEY_SOURCE_ID,
     KEY_WIDTH,
-    KEY_XMAX,
-    KEY_XMIN,
-    KEY_YMAX,
-    KEY_YMIN,
     FeatureValue,
     as_list,
     feature_kind,
 )
-from transforms.records.proto import ListBody, flag_body, float_body, int_body, serialize_example, text_body, varint
+from transforms.records.proto import serialize_example
 
 Box = Tuple[float, float, float, float]
 
@@ -73,37 +66,10 @@ def build_example(
     image: ConvertedImage, label: Optional[int], kinds: Optional[Mapping[str, str]] = None,
     objects: Optional[Mapping[str, FeatureValue]] = None, keep_label: bool = False,
 ) -> bytes:
-    """A converted image as a serialized tf.train.Example; with `objects` (object_features,
-    mask keys), those features too, and (detection, unless `keep_label`) no classification label."""
+    """A converted image as a serialized tf.train.Example; with `objects` (records.objects: the
+    object lists, or their entries; mask keys), those features too, and (detection, unless
+    `keep_label`) no classification label."""
     features = image_features(image, label if objects is None or keep_label else None, kinds)
     if objects is not None:
         features.update(objects)
     return serialize_example(features)
-
-
-class ObjectLists(NamedTuple):
-    """A record's objects, as its lists hold them: names, label map ids, boxes as fractions of
-    the output image (proto.unit_columns), areas in output pixels, the flags (a 0 or 1 byte per object), and views."""
-
-    labels: Sequence[str]
-    ids: Sequence[int]
-    unit_boxes: bytes
-    areas: Sequence[float]
-    crowd: bytes
-    difficult: bytes
-    truncated: bytes
-    views: Sequence[str]
-
-
-def object_features(objects: ObjectLists) -> Dict[str, FeatureValue]:
-    """The object lists of a record, each list written whole (proto.ListBody), not value by value."""
-    units, size = objects.unit_boxes, 4 * len(objects.labels)
-    head = b"\x0a" + varint(size) if size else b""
-    return {
-        KEY_XMIN: ListBody(head + units[:size]), KEY_YMIN: ListBody(head + units[size:2 * size]),
-        KEY_XMAX: ListBody(head + units[2 * size:3 * size]), KEY_YMAX: ListBody(head + units[3 * size:]),
-        KEY_OBJECT_TEXT: text_body(objects.labels), KEY_OBJECT_LABEL: int_body(objects.ids),
-        KEY_OBJECT_AREA: float_body(objects.areas), "image/object/is_crowd": flag_body(objects.crowd),
-        "image/object/difficult": flag_body(objects.difficult), "image/object/truncated": flag_body(objects.truncated),
-        "image/object/view": text_body(objects.views),
-    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
-from typing import Dict, Mapping, Optional, Sequence, Tuple, Union, cast
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -77,18 +77,28 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
     record while holding the GIL; the object lists come written whole (ListBody), which
     protobuf's message classes would take value by value: a record of 6 objects 34 us
     against 44 through them, a plain one the same (docs/performance.md, twelfth session)."""
-    parts = []
+    written = entries(features, kinds, typed)
+    return b"\x0a" + varint(len(written)) + written
+
+
+def entries(features: Mapping[str, FeatureValue], kinds: Optional[Mapping[str, str]] = None,
+            typed: Mapping[str, str] = OWN_FEATURES) -> bytes:
+    """The map entries of an Example's features, in key order: what serialize_example frames."""
+    parts: List[bytes] = []
     heads = _HEADS
     body: bytes
     for key in _key_order(tuple(features)):
         value = features[key]
         kind = typed.get(key)
         if kind is None:
-            if value.__class__ is ListBody:
+            if value.__class__ is ListBody or value.__class__ is Entries:
                 raise TypeError(f"{key}: a list written ahead needs a key of a fixed kind")
             kind = (kinds.get(key) if kinds else None) or feature_kind(value)
             body = _BODY[kind](_converted(value, kind))
-        elif value.__class__ is ListBody:  # written already (records.build.object_features)
+        elif value.__class__ is Entries:  # whole entries, this key's first (records.objects.object_entries)
+            parts.append(value)
+            continue
+        elif value.__class__ is ListBody:  # written already (records.objects.object_features)
             body = value  # type: ignore[assignment]
         elif kind == BYTES and (value.__class__ is str or value.__class__ is bytes):  # the common scalars
             data = value.encode("utf-8") if isinstance(value, str) else cast(bytes, value)
@@ -97,20 +107,39 @@ def serialize_example(features: Mapping[str, FeatureValue], kinds: Optional[Mapp
             body = _SMALL_INT[value] if value < 0x80 else b"\x0a\x02" + varint(value)  # type: ignore[index,operator,arg-type]
         else:
             body = _BODY[kind](value)
-        head = heads.get((key, kind, len(body)))
-        if head is None:
-            head = _entry_head(key, kind, len(body))
-            if len(body) < 0x80 and len(heads) < 16384:  # short lists: a few lengths per key
-                heads[(key, kind, len(body))] = head
-        parts.append(head)
+        head = heads.get((key, kind, len(body)))  # _head, inline: it runs for every key of every record
+        parts.append(_head(key, kind, len(body)) if head is None else head)
         parts.append(body)
-    entries = b"".join(parts)
-    return b"\x0a" + varint(len(entries)) + entries
+    return b"".join(parts)
+
+
+def entry(key: str, kind: str, body: bytes) -> bytes:
+    """One map entry: `key` and a Feature whose `kind` list holds `body` (a list's values, framed
+    or packed)."""
+    return _head(key, kind, len(body)) + body
+
+
+def _head(key: str, kind: str, body_length: int) -> bytes:
+    """_entry_head, kept for short lists: a few lengths per key, made once each."""
+    head = _HEADS.get((key, kind, body_length))
+    if head is None:
+        head = _entry_head(key, kind, body_length)
+        if body_length < 0x80 and len(_HEADS) < 16384:
+            _HEADS[(key, kind, body_length)] = head
+    return head
 
 
 class ListBody(bytes):
     """A feature's list as it is written (its values, framed or packed: what the list message
     holds), made where its values are at hand in bulk; serialize_example writes it as it is."""
+
+    __slots__ = ()
+
+
+class Entries(bytes):
+    """Whole map entries written ahead (entry(), one after another in key order), given under the
+    first of their keys: serialize_example puts them where that key goes. No other key of the
+    features may sort among theirs (records.objects writes a detection record's object keys so)."""
 
     __slots__ = ()
 

@@ -20,8 +20,9 @@ from transforms.image.masks import MaskError, encode_mask, polygon_mask, read_ma
 from transforms.image.spec import ImageSpec, StageError
 from transforms.inputs.annotations.model import RLE, AnnotationHead, ObjectColumns, PackedAnnotation
 from transforms.inputs.annotations.placement import place_boxes, resolve_frame, whole_frame
-from transforms.records.build import ObjectLists, build_example, object_features
+from transforms.records.build import build_example
 from transforms.records.features import KEY_OBJECT_MASK, KEY_SEGMENTATION, KEY_SEGMENTATION_FORMAT, FeatureValue
+from transforms.records.objects import ObjectLists, record_objects
 from transforms.records.proto import unit_columns
 from transforms.storage.read_bytes import read_bytes
 
@@ -62,7 +63,8 @@ def place_objects(annotation: Optional[PackedAnnotation], geometry: Geometry, sp
     Column by column (ObjectColumns), without an object made per object: the converting
     threads do this for every image holding the GIL. Where every object is kept and the image
     is neither cropped, letterboxed nor turned from its boxes' frame (most detection datasets),
-    the boxes' fractions made where the annotation was read are the record's."""
+    the boxes' fractions made where the annotation was read are the record's, and so are the
+    entries written there of all its lists but the ids and areas (records.objects)."""
     head, columns = annotation.open() if annotation is not None else (NO_HEAD, NO_OBJECTS)
     if spec.frame != "auto" and spec.frame != head.frame:
         head = head._replace(frame=spec.frame)
@@ -75,7 +77,7 @@ def place_objects(annotation: Optional[PackedAnnotation], geometry: Geometry, sp
             pixels = geometry.output_size[0] * geometry.output_size[1]
             objects = ObjectLists(labels, [ids[label] for label in labels], columns.unit_boxes,
                                   [area * pixels for area in columns.unit_areas], columns.crowd, columns.difficult,
-                                  columns.truncated, columns.views)
+                                  columns.truncated, columns.views, columns.written)
             return objects, (), guessed, []
     chosen, dropped = (None, []) if every else _chosen(columns, spec)
     boxes = columns.boxes if chosen is None else [columns.boxes[4 * i + k] for i in chosen for k in range(4)]
@@ -229,7 +231,7 @@ def record_of(ref: ImageRef, converted: Union[ConvertedImage, Failure], label: O
             objects = extra or None
             return BuiltRecord(build_example(converted, label, kinds, objects, keep_label=True), converted.truncated)
         placed, dropped, guessed, masks = place_objects(ref.annotation, converted.geometry, detection)
-        objects = {**object_features(placed), **extra}
+        objects = {**record_objects(placed), **extra}
         if detection.instance_masks:
             blank = np.zeros((converted.height, converted.width), np.uint8)
             objects[KEY_OBJECT_MASK] = [encode_mask(Image.fromarray(blank if m is None else m, "L")) for m in masks]

@@ -9,6 +9,7 @@ import itertools
 import pickle
 from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple, cast
 
+from transforms.records.objects import written_lists
 from transforms.records.proto import unit_columns
 
 Box = Tuple[float, float, float, float]  # xmin, ymin, xmax, ymax: continuous, pixel (i, j) is [i, i+1)
@@ -84,6 +85,8 @@ class ObjectColumns(NamedTuple):
     # where the image is neither cropped, letterboxed nor turned (placement.whole_frame); None unless
     # every box lies whole inside that frame
     unit_areas: Optional[Tuple[float, ...]] = None  # their areas as fractions of the frame's
+    written: Optional[Tuple[bytes, bytes]] = None  # with unit_boxes: the record's map entries of all
+    # but the ids and areas of these objects taken so (records.objects.written_lists)
 
     @classmethod
     def of(cls, objects: Sequence[AnnotatedObject], size: Optional[Tuple[int, int]] = None,
@@ -95,9 +98,10 @@ class ObjectColumns(NamedTuple):
         labels, given, class_ids, crowd, difficult, truncated, views, polygons, rles, areas = zip(*objects)
         boxes = tuple(itertools.chain.from_iterable(given))
         any_shape = any(polygons) or rles.count(None) < len(rles) or areas.count(None) < len(areas)
-        return cls(labels, boxes, class_ids, bytes(map(bool, crowd)), bytes(map(bool, difficult)),
-                   bytes(map(bool, truncated)), views, tuple(zip(polygons, rles, areas)) if any_shape else None,
-                   *_unit_boxes(boxes, (1, 1) if normalised else size))
+        flags = bytes(map(bool, crowd)), bytes(map(bool, difficult)), bytes(map(bool, truncated))
+        units, unit_areas = _unit_boxes(boxes, (1, 1) if normalised else size)
+        return cls(labels, boxes, class_ids, *flags, views, tuple(zip(polygons, rles, areas)) if any_shape else None,
+                   units, unit_areas, None if units is None else written_lists(labels, units, *flags, views))
 
     def objects(self) -> Tuple[AnnotatedObject, ...]:
         shapes = self.shapes or (((), None, None),) * len(self.labels)

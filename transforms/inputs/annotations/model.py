@@ -85,8 +85,8 @@ class ObjectColumns(NamedTuple):
     # where the image is neither cropped, letterboxed nor turned (placement.whole_frame); None unless
     # every box lies whole inside that frame
     unit_areas: Optional[Tuple[float, ...]] = None  # their areas as fractions of the frame's
-    written: Optional[Tuple[bytes, bytes]] = None  # with unit_boxes: the record's map entries of all
-    # but the ids and areas of these objects taken so (records.objects.written_lists)
+    written: Optional[Tuple[bytes, bytes]] = None  # where unit_boxes is: the map entries of a record that
+    # takes these objects as read, all but the ids' and areas' (records.objects.written_lists)
 
     @classmethod
     def of(cls, objects: Sequence[AnnotatedObject], size: Optional[Tuple[int, int]] = None,

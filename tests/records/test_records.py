@@ -148,8 +148,8 @@ def test_object_lists_written_whole_are_protobufs_bytes():
 
     labels, ids = ("person", "dog", "caf\u00e9"), [1, 300, 2]
     boxes = [0.1, 0.2, 0.3, 0.25, 0.5, 0.0, 0.5, 0.5, 0.9, 1.0, 0.75, 1.0]  # xmins, ymins, xmaxs, ymaxs
-    objects = object_lists.ObjectLists(labels, ids, struct.pack("<12f", *boxes), [10.5, 200.0, 3e9], b"\x00\x01\x00",
-                                b"\x01\x00\x00", b"\x00\x00\x01", ("", "Left", ""))
+    objects = object_lists.ObjectLists(labels, ids, struct.pack("<12f", *boxes), [10.5, 200.0, 3e9],
+                                       b"\x00\x01\x00", b"\x01\x00\x00", b"\x00\x00\x01", ("", "Left", ""))
     masks = [b"\x89PNG-a", b"\x89PNG-b" * 40, b""]
     for given_masks in (None, masks):
         base = build.image_features(converted(extra=(("zone", "north"), ("a_score", 0.5))), None)

@@ -15,7 +15,7 @@ import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
 
 from transforms.elements import Failure, ImageRef
-from transforms.inputs.pairing import Choice, by_parts, exact, parts, stem
+from transforms.inputs.pairing import Choice, exact, parts, stem
 from transforms.pipeline.metrics import FAILURES, counter
 from transforms.runtime.annotation_files import (
     Join,
@@ -103,7 +103,7 @@ class _LookupFn(beam.DoFn):
         self._unmatched = counter(unmatched) if unmatched else None
         self._index: Optional[Dict[str, List[Named]]] = None
         self._at: Dict[Tuple[str, ...], List[Tuple[str, int]]] = {}  # an item's path's parts -> (stem, index)
-        self._by_parts: Dict[str, tuple] = {}  # stem -> its items' names, and pairing.by_parts of them
+        self._names: Dict[str, List[str]] = {}  # stem -> its items' names (for exact's conflicts)
         self._taken: Dict[str, Set[int]] = {}  # stem -> the items refs took
         self._pending: Dict[str, List[ImageRef]] = {}  # stem -> refs decided at the bundle's end
         self._claimed = 0  # items taken since the counter was last told
@@ -123,11 +123,12 @@ class _LookupFn(beam.DoFn):
         if not items:
             yield from self._attach.outputs([(self._attach.join(ref, None), None)])
             return
-        known = self._by_parts.get(key)
-        if known is None:
-            names = [name for name, _ in items]
-            known = self._by_parts[key] = (names, by_parts(names))
-        choice, same = exact(ref.key, wanted, *known)
+        names = self._names.get(key)
+        if names is None:
+            names = self._names[key] = [name for name, _ in items]
+        # pairing.by_parts of the stem's items, as far as exact looks: `_at` holds it already
+        at_path = {wanted: [position for _, position in at]} if at else {}
+        choice, same = exact(ref.key, wanted, names, at_path)
         if not same:
             self._pending.setdefault(key, []).append(ref)
             return

@@ -1,0 +1,47 @@
+"""numpy's BLAS gets one thread in the job's processes: its spinning thread slowed Beam's import
+beside the forked annotation reader (transforms/runtime/native_threads.py)."""
+import json
+import os
+import subprocess
+import sys
+from typing import Optional, Tuple
+
+import pytest
+
+from transforms.runtime.native_threads import BLAS_THREADS
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+
+THEN_NUMPY = """
+import json, os
+import numpy
+print(json.dumps([len(os.listdir("/proc/self/task")), os.environ.get({name!r})]))
+"""
+
+
+def _threads_with_numpy(before: str, env_value: Optional[str] = None) -> Tuple[int, Optional[str]]:
+    """(the process's threads once numpy is imported, the variable then), after running `before`."""
+    env = {key: value for key, value in os.environ.items() if key != BLAS_THREADS}
+    if env_value is not None:
+        env[BLAS_THREADS] = env_value
+    code = before + THEN_NUMPY.format(name=BLAS_THREADS)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    threads, value = json.loads(out.stdout.splitlines()[-1])
+    return threads, value
+
+
+def test_the_command_line_leaves_numpy_one_thread():
+    command = "from beam_jobs import cli\ntry:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+    assert _threads_with_numpy(command) == (1, "1")
+    threads, value = _threads_with_numpy("")  # without it: OpenBLAS starts a thread per core but one
+    assert value is None and (threads > 1 if (os.cpu_count() or 1) > 1 else threads == 1)
+
+
+def test_a_number_the_user_set_is_kept():
+    user = "from transforms.runtime.native_threads import one_blas_thread\nassert not one_blas_thread()\n"
+    assert _threads_with_numpy(user, "2")[1] == "2"
+
+
+def test_it_is_not_set_once_numpy_is_imported():
+    late = "import numpy\nfrom transforms.runtime.native_threads import one_blas_thread\nassert not one_blas_thread()\n"
+    assert _threads_with_numpy(late)[1] is None

@@ -26,8 +26,7 @@ from beam_jobs.errors import ConfigError, UserError, too_many_failed
 from transforms.dataset.manifest import Manifest
 from transforms.runtime.annotation_files import prefetch
 from transforms.runtime.collector import collector_paused
-from transforms.runtime.native_memory import limit_malloc_arenas
-from transforms.runtime.native_threads import one_blas_thread
+from transforms.runtime.native import limit_malloc_arenas, one_blas_thread
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNACCOUNTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -220,8 +219,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `image2tfrecord inspect ... | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     interrupts.install()
-    limit_malloc_arenas()  # before any thread starts (see transforms/native_memory.py)
-    one_blas_thread()  # before numpy is imported (see transforms/native_threads.py)
+    limit_malloc_arenas()  # before any thread starts (see transforms/runtime/native.py)
+    one_blas_thread()  # before numpy is imported (see transforms/runtime/native.py)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     if not args.debug:  # the runner logs a failing step with its traceback; the command says it in one line

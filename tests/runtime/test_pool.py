@@ -1,5 +1,4 @@
-"""The conversion process pool (same records as in-thread, crashes blamed on their image) and
-the native memory helpers."""
+"""The conversion process pool: same records as in-thread, crashes blamed on their image."""
 import os
 import signal
 
@@ -42,15 +41,6 @@ def test_a_dying_worker_fails_only_its_image():
     failure = pool.record(ImageRef("boom", "/boom.jpg"), ImageSpec(), None, {})
     assert isinstance(failure, Failure) and failure.error.startswith("WorkerCrashed")
     assert pool.record(ImageRef("b", "/b.jpg"), ImageSpec(), None, {}) == "/b.jpg"
-
-
-def test_native_memory_helpers_use_glibc_when_it_is_there():
-    import platform
-
-    from transforms.runtime.native_memory import limit_malloc_arenas, release_free_memory
-
-    assert limit_malloc_arenas(2) is (platform.libc_ver()[0] == "glibc")
-    release_free_memory()  # callable everywhere
 
 
 def dies_in_workers(ref, spec, label, kinds):

@@ -28,7 +28,7 @@ from transforms.image.spec import ImageSpec
 from transforms.inputs.paths import is_remote
 from transforms.pipeline.facts import DatasetFacts
 from transforms.pipeline.metrics import FAILURES, counter
-from transforms.runtime.native_memory import TRIM_EVERY, release_free_memory
+from transforms.runtime.native import TRIM_EVERY, release_free_memory
 from transforms.runtime.ordered_map import ordered_runs_map
 from transforms.runtime.pool import shared_pool
 from transforms.runtime.progress import PROGRESS

@@ -1,22 +1,29 @@
-"""numpy's BLAS gets one thread in the job's processes: its spinning thread slowed Beam's import
-beside the forked annotation reader (transforms/runtime/native_threads.py)."""
+"""What the C libraries do behind the job's back (transforms/runtime/native.py): glibc's malloc
+arenas and trims, and numpy's BLAS held to one thread in the job's processes (its spinning
+thread slowed Beam's import beside the forked annotation reader)."""
 import json
 import os
+import platform
 import subprocess
 import sys
 from typing import Optional, Tuple
 
 import pytest
 
-from transforms.runtime.native_threads import BLAS_THREADS
+from transforms.runtime.native import BLAS_THREADS, limit_malloc_arenas, release_free_memory
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+counts_threads = pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
 
 THEN_NUMPY = """
 import json, os
 import numpy
 print(json.dumps([len(os.listdir("/proc/self/task")), os.environ.get({name!r})]))
 """
+
+
+def test_native_memory_helpers_use_glibc_when_it_is_there():
+    assert limit_malloc_arenas(2) is (platform.libc_ver()[0] == "glibc")
+    release_free_memory()  # callable everywhere
 
 
 def _threads_with_numpy(before: str, env_value: Optional[str] = None) -> Tuple[int, Optional[str]]:
@@ -30,6 +37,7 @@ def _threads_with_numpy(before: str, env_value: Optional[str] = None) -> Tuple[i
     return threads, value
 
 
+@counts_threads
 def test_the_command_line_leaves_numpy_one_thread():
     command = "from beam_jobs import cli\ntry:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
     assert _threads_with_numpy(command) == (1, "1")
@@ -37,11 +45,13 @@ def test_the_command_line_leaves_numpy_one_thread():
     assert value is None and (threads > 1 if (os.cpu_count() or 1) > 1 else threads == 1)
 
 
+@counts_threads
 def test_a_number_the_user_set_is_kept():
-    user = "from transforms.runtime.native_threads import one_blas_thread\nassert not one_blas_thread()\n"
+    user = "from transforms.runtime.native import one_blas_thread\nassert not one_blas_thread()\n"
     assert _threads_with_numpy(user, "2")[1] == "2"
 
 
+@counts_threads
 def test_it_is_not_set_once_numpy_is_imported():
-    late = "import numpy\nfrom transforms.runtime.native_threads import one_blas_thread\nassert not one_blas_thread()\n"
+    late = "import numpy\nfrom transforms.runtime.native import one_blas_thread\nassert not one_blas_thread()\n"
     assert _threads_with_numpy(late)[1] is None

@@ -278,6 +278,8 @@ def test_yolo_segmentation_lines_are_boxes_of_their_polygons():
     assert read_dataset_yaml("names: [a]\nkpt_shape: [17, 3]\n", "/d")["keypoints"]
     with pytest.raises(AnnotationError, match=r"x.txt:1: a polygon needs x y pairs, got 7 numbers"):
         read_labels("0 0.1 0.2 0.5 0.25 0.4 0.8 0.15", "x.jpg", names, "x.txt")
+    with pytest.raises(AnnotationError, match=r"x.txt:2: 6 fields; a box is `class cx cy w h`"):
+        read_labels("0 0.5 0.5 0.2 0.4\n1 0.5 0.5 0.2 0.4 0.93\n", "x.jpg", names, "x.txt")  # a confidence
 
 
 def test_coco_annotations_of_no_image_and_images_sharing_an_id_are_named():

@@ -66,7 +66,8 @@ def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: 
                 keypoints: bool = False) -> Annotation:
     """The Annotation of one label file (None: the image has none, so no objects). A line of more
     than six fields is a polygon (a segmentation dataset), unless the dataset has `keypoints`;
-    taken as a box, its first points would make a wrong box without a word."""
+    taken as a box, its first points would make a wrong box without a word. A line of six is
+    neither (Ultralytics refuses it; predictions saved with their confidence look so)."""
     objects = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         fields = line.split()
@@ -74,6 +75,9 @@ def read_labels(text: Optional[str], key: str, names: Mapping[int, str], where: 
             continue
         if len(fields) < 5:
             raise AnnotationError(f"{where}:{number}: expected `class cx cy w h`, got {line.strip()!r}")
+        if len(fields) == 6 and not keypoints:  # Ultralytics refuses it too; read as a box, a field would go unsaid
+            raise AnnotationError(f"{where}:{number}: 6 fields; a box is `class cx cy w h`, a polygon `class` and "
+                                  "3 or more x y pairs (a prediction's confidence is not a label)")
         polygon = len(fields) > 6 and not keypoints
         if polygon and len(fields) % 2 == 0:
             raise AnnotationError(f"{where}:{number}: a polygon needs x y pairs, got {len(fields) - 1} numbers")

@@ -37,6 +37,9 @@ def test_voc_as_labelme_and_labelimg_write_it():
      "a.xml object 0: <xmin> is 'a', not a number"),
     ("<html><body><object><name>x</name></object></body></html>",  # it was an image with no objects
      "a.xml: not Pascal VOC \\(its root is <html>, not <annotation>\\)"),
+    ("<annotation><object><name>x</name>" + 2 * ("<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax><ymax>2</ymax>"
+                                                  "</bndbox>") + "</object></annotation>",
+     "a.xml object 0: 2 <bndbox> in one object"),  # which is its box?
 ])
 def test_voc_errors_name_the_file_and_object(text, says):
     with pytest.raises(AnnotationError, match=says):

@@ -57,6 +57,9 @@ def read_voc(xml_text: Union[str, bytes], key: str, where: str = "") -> Annotati
         name = _text(node, "name")
         if not name or box is None:
             raise AnnotationError(f"{here}: needs <name> and <bndbox>")
+        boxes = len(node.findall("bndbox"))  # a <part>'s own boxes (VOC's person layout) are not the object's
+        if boxes > 1:  # taking the first, the other would be lost without a word
+            raise AnnotationError(f"{here}: {boxes} <bndbox> in one object; a box is an object of its own")
         xmin, ymin = _number(box, "xmin", here), _number(box, "ymin", here)
         xmax, ymax = _number(box, "xmax", here), _number(box, "ymax", here)
         objects.append(AnnotatedObject(

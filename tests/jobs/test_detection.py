@@ -102,6 +102,7 @@ def test_voc_boxes_follow_exif_orientation_and_the_crop(tmp_path, capsys):
     label_map = "item {\n  id: 1\n  name: 'green'\n}\nitem {\n  id: 2\n  name: 'red'\n}\n"
     assert (out / "label_map.pbtxt").read_text() == label_map
     assert "image/class/label" not in info["features"] and "image/object/bbox/xmin" in info["features"]
+    assert not (out / "image.class.label.labels.txt").exists()  # TFDS's ClassLabel names: no such feature here
     for record in records(out):
         for i, text in enumerate(record["image/object/class/text"]):
             colour = colour_inside(record, i)

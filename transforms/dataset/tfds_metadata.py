@@ -105,6 +105,6 @@ def render(manifest: Manifest, name: str, version: str, description: str) -> Dic
     """{file name: text} of the metadata files."""
     out = {DATASET_INFO: json.dumps(dataset_info_json(manifest, name, version, description), indent=2) + "\n",
            FEATURES: json.dumps(features_json(manifest), indent=4) + "\n"}
-    if manifest.labels:
+    if manifest.labels and KEY_LABEL in manifest.features:  # a ClassLabel's names; detection records have none
         out[LABEL_NAMES] = label_names(list(manifest.labels))
     return out

@@ -220,7 +220,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     interrupts.install()
     limit_malloc_arenas()  # before any thread starts (see transforms/runtime/native.py)
-    one_blas_thread()  # before numpy is imported (see transforms/runtime/native.py)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     if not args.debug:  # the runner logs a failing step with its traceback; the command says it in one line
@@ -255,8 +254,11 @@ def run() -> None:
 
     Finalizing an interpreter that has loaded Beam takes a quarter of a second (docs/decisions.md);
     by now every output is written and closed, worker
-    processes are stopped and streams are flushed, so the process ends at once.
+    processes are stopped and streams are flushed, so the process ends at once. Before main(),
+    numpy's BLAS gets one thread (transforms/runtime/native.py): here, where the process is the
+    command's, not in main(), which a program may call and then use numpy as it likes.
     """
+    one_blas_thread()
     code = main()
     pool = sys.modules.get("transforms.runtime.pool")
     if pool is not None:  # only if this run used it

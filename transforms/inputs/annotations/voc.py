@@ -52,14 +52,14 @@ def read_voc(xml_text: Union[str, bytes], key: str, where: str = "") -> Annotati
         size = (width, height) if width > 0 and height > 0 else None  # some tools write 0 x 0
     objects = []
     for number, node in enumerate(root.findall("object")):
-        box = node.find("bndbox")
+        boxes = node.findall("bndbox")  # its own: a <part>'s boxes (VOC's person layout) are not the object's
         here = f"{where} object {number}"
         name = _text(node, "name")
-        if not name or box is None:
+        if not name or not boxes:
             raise AnnotationError(f"{here}: needs <name> and <bndbox>")
-        boxes = len(node.findall("bndbox"))  # a <part>'s own boxes (VOC's person layout) are not the object's
-        if boxes > 1:  # taking the first, the other would be lost without a word
-            raise AnnotationError(f"{here}: {boxes} <bndbox> in one object; a box is an object of its own")
+        if len(boxes) > 1:  # taking the first, the other would be lost without a word
+            raise AnnotationError(f"{here}: {len(boxes)} <bndbox> in one object; a box is an object of its own")
+        box = boxes[0]
         xmin, ymin = _number(box, "xmin", here), _number(box, "ymin", here)
         xmax, ymax = _number(box, "xmax", here), _number(box, "ymax", here)
         objects.append(AnnotatedObject(
